@@ -1,0 +1,140 @@
+r"""Dense connections and jumping knowledge over a stack of layers.
+
+- Huang et al., `"Densely Connected Convolutional Networks" <https://arxiv.org/abs/1608.06993>`_;
+  Li et al., `"DeepGCNs" <https://arxiv.org/abs/1904.03751>`_ (DenseGCN).
+- Xu et al., `"Representation Learning on Graphs with Jumping Knowledge Networks"
+  <https://arxiv.org/abs/1806.03536>`_ (aggregation by PyG's ``JumpingKnowledge``).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import Tensor
+from torch_geometric.nn import JumpingKnowledge
+
+from graphkit._checks import check_choice
+from graphkit.nn.residual.base import DepthState, ResidualBlock, StackIO
+from graphkit.registry import RESIDUALS
+
+
+@RESIDUALS.register("dense")
+class DenseResidual(ResidualBlock):
+    r"""Dense connection: the branch reads a learned projection of all earlier representations.
+
+    .. math::
+        \mathbf{h}^{(\ell+1)} = f\big(\mathbf{W}_\ell\,[\mathbf{h}^{(0)} \,\|\, \cdots \,\|\,
+        \mathbf{h}^{(\ell)}]\big)
+
+    The width stays :math:`F` (a transition :math:`\mathbf{W}_\ell \in
+    \mathbb{R}^{F \times (\ell+1)F}` per layer, DenseNet-style) so any branch fits; the cost
+    grows linearly with depth per layer (quadratically over the stack). Drop-path drops to the
+    zero map. Reads ``state.history`` (all block inputs).
+
+    Args:
+        branch (Callable): wrapped layer.
+        channels (int): feature size :math:`F`.
+        **kwargs: ``layer_index``, ``num_layers``, ``drop_path``, ``drop_path_mode``.
+
+    Shapes:
+        - **input:** :math:`(|\mathcal{V}|, F)`; **output:** same shape
+    """
+
+    history_size = None
+
+    def __init__(self, branch: Callable[..., Tensor] | None, channels: int, **kwargs: Any
+                 ) -> None:
+        super().__init__(branch, channels, **kwargs)
+        self.transition = torch.nn.Linear((self.layer_index + 1) * channels, channels)
+        self.reset_parameters()
+
+    def forward(self, x: Tensor, *args: Any, state: DepthState | None = None,
+                **kwargs: Any) -> Tensor:
+        prev = [x] if state is None or not state.history else state.history
+        if len(prev) != self.layer_index + 1:
+            raise ValueError(f"DenseResidual: layer {self.layer_index} expects "
+                             f"{self.layer_index + 1} earlier representations in "
+                             f"state.history; got {len(prev)}; run it inside a ResidualStack")
+        h = self.transition(torch.cat(prev, dim=-1))
+        return self.run_branch(h, args, kwargs, state)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        if hasattr(self, "transition"):
+            # start as "read the newest representation": identity on the last block of columns
+            with torch.no_grad():
+                self.transition.reset_parameters()
+                self.transition.weight.mul_(0.1)
+                F = self.channels
+                self.transition.weight[:, -F:] += torch.eye(F)
+                self.transition.bias.zero_()
+
+
+class JKIO(StackIO):
+    """Jumping-knowledge reduction of all block outputs (``state.history[1:]``)."""
+
+    def __init__(self, mode: str, channels: int, num_layers: int) -> None:
+        super().__init__()
+        check_choice("JumpingKnowledge", "mode", mode, {"cat", "max", "lstm"})
+        self.mode, self.num_layers, self.channels = mode, num_layers, channels
+        self.jk = JumpingKnowledge(mode, channels, num_layers)
+
+    def reduce(self, h: Tensor, state: DepthState) -> Tensor:
+        return self.jk(state.history[1:])
+
+    def out_channels(self, channels: int) -> int:
+        return channels * self.num_layers if self.mode == "cat" else channels
+
+    def reset_parameters(self) -> None:
+        self.jk.reset_parameters()
+
+
+class _JumpingKnowledge(ResidualBlock):
+    r"""Jumping knowledge (Xu et al., 2018): no skip per layer,
+    :math:`\mathbf{h}^{(\ell+1)} = f(\mathbf{h}^{(\ell)})`, and the stack output aggregates all
+    layer outputs: concatenation (width :math:`LF`), element-wise max, or bi-LSTM attention.
+
+    Args:
+        branch (Callable): wrapped layer.
+        channels (int): feature size :math:`F`.
+        residual (bool): also add the skip per layer (:math:`\mathbf{h} + f(\mathbf{h})`).
+            (default: :obj:`False`)
+        **kwargs: ``layer_index``, ``num_layers``, ``drop_path``, ``drop_path_mode``.
+
+    Shapes:
+        - **input:** :math:`(|\mathcal{V}|, F)`; **output (stack):** :math:`(|\mathcal{V}|, LF)`
+          for ``cat``, else :math:`(|\mathcal{V}|, F)`
+    """
+
+    mode = "cat"
+    history_size = None
+
+    def __init__(self, branch: Callable[..., Tensor] | None, channels: int, *,
+                 residual: bool = False, **kwargs: Any) -> None:
+        super().__init__(branch, channels, **kwargs)
+        self.residual = residual
+
+    @classmethod
+    def stack_io(cls, channels: int, num_layers: int, **kwargs: Any) -> StackIO:
+        return JKIO(cls.mode, channels, num_layers)
+
+    def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
+        return x + fx if self.residual else fx
+
+
+@RESIDUALS.register("jk_cat")
+class JumpingKnowledgeCat(_JumpingKnowledge):
+    __doc__ = _JumpingKnowledge.__doc__
+    mode = "cat"
+
+
+@RESIDUALS.register("jk_max")
+class JumpingKnowledgeMax(_JumpingKnowledge):
+    __doc__ = _JumpingKnowledge.__doc__
+    mode = "max"
+
+
+@RESIDUALS.register("jk_lstm")
+class JumpingKnowledgeLSTM(_JumpingKnowledge):
+    __doc__ = _JumpingKnowledge.__doc__
+    mode = "lstm"
