@@ -1,1 +1,8 @@
+"""Neural-network building blocks: backbones, residual modules, aggregations, pooling, link heads.
 
+Importing this package registers every block in :mod:`graphkit.registry`.
+"""
+from graphkit.nn import models  # noqa: F401  (registers gcn / sage / gin / gat)
+from graphkit.nn import link, pool  # noqa: F401
+
+__all__ = ["models", "link", "pool"]

@@ -1,0 +1,269 @@
+"""Task adapters: how one (dataset, split) is trained and scored.
+
+Each adapter prepares its split once (on the run's device), builds its model, runs one
+training epoch and evaluates every split. The :class:`~graphkit.train.Trainer` drives them with
+the same loop (selection, early stopping, checkpoints) whatever the task.
+"""
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import Any, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader
+from torch_geometric.utils import negative_sampling, to_undirected
+
+from graphkit.data.spec import Split, TaskSpec
+from graphkit.train.metrics import get_metric, link_metrics
+from graphkit.train.models import build_task_model
+
+
+def _carve(idx: Tensor, ratio: float, seed: int) -> tuple[Tensor, Tensor]:
+    """Split ``idx`` into (rest, held-out ratio) with a fixed generator."""
+    g = torch.Generator().manual_seed(seed)
+    perm = idx[torch.randperm(idx.numel(), generator=g)]
+    n_val = max(1, int(round(ratio * idx.numel())))
+    return perm[n_val:].sort().values, perm[:n_val].sort().values
+
+
+def _loss(kind: str, out: Tensor, y: Tensor) -> Tensor:
+    if kind == "multiclass":
+        return F.cross_entropy(out, y.view(-1).long())
+    y = y.view(out.shape).float()
+    mask = ~torch.isnan(y)
+    if kind == "regression":
+        return F.mse_loss(out[mask], y[mask])
+    return F.binary_cross_entropy_with_logits(out[mask], y[mask])
+
+
+class Task:
+    """Base adapter. ``generator_seed(epoch)`` gives each epoch its own data-order seed so that a
+    resumed run draws the same batches as an uninterrupted one."""
+
+    def __init__(self, data: Any, spec: TaskSpec, split: Split, cfg, device: torch.device,
+                 split_index: int, seed: int) -> None:
+        self.spec, self.cfg, self.device = spec, cfg, device
+        self.split_index, self.seed = split_index, seed
+        self.metric = get_metric(spec.metric, spec.evaluator)
+        use_amp = cfg.train.amp and device.type == "cuda"
+        self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
+
+    def generator(self, epoch: int) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+
+    def build_model(self) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def train_epoch(self, model, optimizer, epoch: int) -> float:
+        raise NotImplementedError
+
+    def evaluate(self, model) -> dict[str, dict[str, float]]:
+        raise NotImplementedError
+
+
+class NodeTask(Task):
+    """Full-batch node classification / regression on one ``Data``."""
+
+    def __init__(self, data: Data, spec, split, cfg, device, split_index, seed) -> None:
+        super().__init__(data, spec, split, cfg, device, split_index, seed)
+        if getattr(data, "y", None) is None:
+            raise ValueError(f"dataset {spec.name!r}: node task needs labels 'y'; the graph has none")
+        train = split["train"]
+        val = split.get("val")
+        if val is None:
+            train, val = _carve(train, cfg.train.val_ratio, split_index)
+        self.idx = {"train": train.to(device), "val": val.to(device), "test": split["test"].to(device)}
+        self.data = data.to(device, non_blocking=True)
+
+    def build_model(self):
+        return build_task_model("node", self.cfg.model, self.spec.num_features, self.spec.num_outputs,
+                                num_nodes=self.data.num_nodes, has_x=self.data.x is not None)
+
+    def train_epoch(self, model, optimizer, epoch):
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        with self.autocast():
+            out = model(self.data)
+            loss = _loss(self.spec.kind, out[self.idx["train"]].float(), self.data.y[self.idx["train"]])
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def evaluate(self, model):
+        model.eval()
+        with self.autocast():
+            out = model(self.data).float()
+        return {k: {self.spec.metric: self.metric(out[i], self.data.y[i])} for k, i in self.idx.items()}
+
+
+class GraphTask(Task):
+    """Mini-batched graph classification / regression over a PyG ``Dataset``."""
+
+    def __init__(self, dataset, spec, split, cfg, device, split_index, seed) -> None:
+        super().__init__(dataset, spec, split, cfg, device, split_index, seed)
+        train = split["train"]
+        val = split.get("val")
+        if val is None:
+            train, val = _carve(train, cfg.train.val_ratio, split_index)
+        self.dataset = dataset
+        self.idx = {"train": train, "val": val, "test": split["test"]}
+        bs = cfg.train.batch_size
+        ebs = cfg.train.eval_batch_size or bs
+        pin = device.type == "cuda"
+        self.loaders = {k: DataLoader(dataset[i], batch_size=ebs, shuffle=False, pin_memory=pin,
+                                      num_workers=cfg.train.num_workers)
+                        for k, i in self.idx.items()}
+        self._train_subset = dataset[train]
+        self._bs, self._pin = bs, pin
+
+    def build_model(self):
+        x = self.dataset[0].x if len(self.dataset) else None
+        atom = bool(self.spec.extra.get("atom_features")) or (
+            self.spec.evaluator or "").startswith("ogbg-mol")
+        return build_task_model("graph", self.cfg.model, self.spec.num_features, self.spec.num_outputs,
+                                has_x=x is not None, atom_features=atom)
+
+    def train_epoch(self, model, optimizer, epoch):
+        model.train()
+        loader = DataLoader(self._train_subset, batch_size=self._bs, shuffle=True,
+                            generator=self.generator(epoch), pin_memory=self._pin,
+                            num_workers=self.cfg.train.num_workers, drop_last=False)
+        total, count = 0.0, 0
+        cap = self.cfg.train.max_steps_per_epoch
+        for step, batch in enumerate(loader):
+            if cap and step >= cap:
+                break
+            batch = batch.to(self.device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            with self.autocast():
+                out = model(batch).float()
+                loss = _loss(self.spec.kind, out, batch.y)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * batch.num_graphs
+            count += batch.num_graphs
+        return total / max(count, 1)
+
+    @torch.no_grad()
+    def evaluate(self, model):
+        model.eval()
+        res = {}
+        for k, loader in self.loaders.items():
+            preds, ys = [], []
+            for batch in loader:
+                batch = batch.to(self.device, non_blocking=True)
+                with self.autocast():
+                    preds.append(model(batch).float().cpu())
+                ys.append(batch.y.cpu())
+            pred, y = torch.cat(preds), torch.cat(ys)
+            if self.spec.kind in ("binary", "multilabel", "regression"):
+                y = y.view(pred.shape)
+            res[k] = {self.spec.metric: self.metric(pred, y)}
+        return res
+
+
+class LinkTask(Task):
+    """Full-batch link prediction: message passing over training links only, a fresh set of
+    negatives each epoch (sampled from non-edges of the training graph, so the sampler never
+    sees validation or test positives), AUC / AP / Hits@K on fixed evaluation negatives."""
+
+    def __init__(self, data: Data, spec, split, cfg, device, split_index, seed) -> None:
+        super().__init__(data, spec, split, cfg, device, split_index, seed)
+        n = data.num_nodes
+        train_pos = split["train_pos"]
+        if "val_pos" in split:
+            val_pos = split["val_pos"]
+            val_neg = split.get("val_neg")
+        else:
+            keep, held = _carve(torch.arange(train_pos.size(1)), cfg.train.val_ratio, split_index)
+            val_pos, train_pos = train_pos[:, held], train_pos[:, keep]
+            val_neg = None
+            if "train_neg" in split:
+                tn = split["train_neg"]
+                keep_n, held_n = _carve(torch.arange(tn.size(1)), cfg.train.val_ratio, split_index)
+                val_neg, split = tn[:, held_n], {**split, "train_neg": tn[:, keep_n]}
+        mp = to_undirected(train_pos, num_nodes=n)
+        g = torch.Generator().manual_seed(10_007 + split_index)
+        # evaluation negatives (when the protocol gives none) are true non-edges of the whole graph
+        known = to_undirected(torch.cat([mp, val_pos, split["test_pos"]] + (
+            [data.edge_index] if getattr(data, "edge_index", None) is not None else []), 1), num_nodes=n)
+        if val_neg is None:
+            val_neg = _sample_neg(known, n, val_pos.size(1), g)
+        test_neg = split.get("test_neg")
+        if test_neg is None:
+            test_neg = _sample_neg(known, n, split["test_pos"].size(1), g)
+        train_neg = split.get("train_neg")
+        if train_neg is None:
+            train_neg = _sample_neg(mp, n, train_pos.size(1), g)
+        self.graph = Data(x=data.x, edge_index=mp, num_nodes=n).to(device)
+        self.pairs = {"train": (train_pos, train_neg), "val": (val_pos, val_neg),
+                      "test": (split["test_pos"], test_neg)}
+        self.pairs = {k: (p.to(device), q.to(device)) for k, (p, q) in self.pairs.items()}
+        self.extra_metrics = tuple(m for m in ("auc", "ap") if m != spec.metric)
+
+    def build_model(self):
+        return build_task_model("link", self.cfg.model, self.spec.num_features, 1,
+                                num_nodes=self.graph.num_nodes, has_x=self.graph.x is not None)
+
+    def train_epoch(self, model, optimizer, epoch):
+        model.train()
+        pos = self.pairs["train"][0]
+        neg = negative_sampling(self.graph.edge_index, num_nodes=self.graph.num_nodes,
+                                num_neg_samples=pos.size(1))
+        optimizer.zero_grad(set_to_none=True)
+        with self.autocast():
+            z = model.encode(self.graph)
+            logits = model.score(z, torch.cat([pos, neg], dim=1)).float()
+        labels = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))]).to(logits.device)
+        loss = F.binary_cross_entropy_with_logits(logits, labels)
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def evaluate(self, model):
+        model.eval()
+        with self.autocast():
+            z = model.encode(self.graph)
+        names = (self.spec.metric,) + self.extra_metrics
+        return {k: link_metrics(model.score(z, p).float().cpu(), model.score(z, q).float().cpu(), names)
+                for k, (p, q) in self.pairs.items()}
+
+
+def _sample_neg(mp: Tensor, n: int, k: int, g: torch.Generator) -> Tensor:
+    """``k`` distinct node pairs (no self-loops) that are not edges of ``mp``, from generator ``g``."""
+    key_edges = mp[0] * n + mp[1]
+    out = torch.empty(2, 0, dtype=torch.long)
+    while out.size(1) < k:
+        m = int((k - out.size(1)) * 1.5) + 16
+        cand = torch.randint(0, n, (2, m), generator=g)
+        cand = cand[:, cand[0] != cand[1]]
+        key = cand[0] * n + cand[1]
+        ok = ~torch.isin(key, key_edges)
+        if out.size(1):
+            ok &= ~torch.isin(key, out[0] * n + out[1])
+        cand, key = cand[:, ok], key[ok]
+        _, first = _unique_first(key)
+        out = torch.cat([out, cand[:, first]], dim=1)
+    return out[:, :k]
+
+
+def _unique_first(key: Tensor) -> tuple[Tensor, Tensor]:
+    uniq, inv = torch.unique(key, return_inverse=True)
+    first = torch.full((uniq.numel(),), key.numel(), dtype=torch.long)
+    first.scatter_reduce_(0, inv, torch.arange(key.numel()), reduce="amin")
+    return uniq, first.sort().values
+
+
+TASKS: dict[str, type[Task]] = {"node": NodeTask, "graph": GraphTask, "link": LinkTask}
+
+
+def make_task(data, spec: TaskSpec, split_index: int, cfg, device, seed: int) -> Task:
+    if split_index >= len(spec.splits):
+        raise ValueError(f"dataset {spec.name!r} has {len(spec.splits)} splits; split index "
+                         f"{split_index} does not exist (use 0..{len(spec.splits) - 1})")
+    return TASKS[spec.task](data, spec, spec.splits[split_index], cfg, device, split_index, seed)
