@@ -57,7 +57,7 @@ def _check_collated(ds: InMemoryDataset, owner: str) -> None:
     num_graphs = len(ds)
     if num_graphs == 0:
         raise ValueError(f"{owner}: the dataset holds 0 graphs")
-    if "x" in slices and store.x is not None:
+    if "x" in slices and getattr(store, "x", None) is not None:
         counts = slices["x"].diff()
     else:
         counts = torch.tensor([ds.get(i).num_nodes for i in range(num_graphs)])
@@ -74,7 +74,7 @@ def _check_collated(ds: InMemoryDataset, owner: str) -> None:
             g = int(torch.searchsorted(slices["edge_index"], torch.tensor(k), right=True)) - 1
             raise ValueError(f"{owner}: graph {g} has an edge {edge_index[:, k].tolist()} "
                              f"outside its {int(counts[g])} nodes")
-    if store.x is not None:
+    if getattr(store, "x", None) is not None:
         check_finite(owner, "x", store.x)
     if getattr(store, "y", None) is None:
         raise ValueError(f"{owner}: a graph task needs labels but the dataset has no 'y'")
@@ -118,8 +118,10 @@ def validate_graph(data: Union[Data, Dataset], task: Union[str, TaskSpec],
     task_name = spec.task if spec is not None else task
     check_choice(owner, "task", task_name, TASKS)
     if isinstance(data, InMemoryDataset) and getattr(data, "slices", None) is not None \
-            and "edge_index" in data.slices and data.transform is None:
+            and "edge_index" in data.slices:
         _check_collated(data, owner)
+        if data.transform is not None:       # the transform's output, checked on one graph
+            _check_graph(data[0], task_name, f"{owner} (graph 0 after transform)", labelled=True)
         n_items = len(data)
     elif isinstance(data, Dataset):
         if len(data) == 0:

@@ -1,4 +1,4 @@
-"""Synthetic data sets that need no files; every one is deterministic under ``seed``.
+r"""Synthetic data sets that need no files; every one is deterministic under ``seed``.
 
 - ``csbm``: contextual stochastic block model (Deshpande et al., `"Contextual Stochastic Block
   Models" <https://arxiv.org/abs/1807.09596>`_), node classification.
@@ -22,9 +22,12 @@
 """
 from __future__ import annotations
 
+import contextlib
+import random
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data, InMemoryDataset
@@ -37,6 +40,22 @@ from graphkit.data.catalogue import Entry
 from graphkit.data.loaders.base import register
 from graphkit.data.spec import TaskSpec
 from graphkit.data.splits import FOLD_SEED, random_splits, stratified_folds
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed torch, numpy and ``random`` (PyG's negative sampling uses ``random``) for one block
+    and restore the caller's generator states afterwards."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
 
 
 def balanced_labels(n: int, num_classes: int, gen: torch.Generator) -> Tensor:
@@ -191,8 +210,7 @@ def random_link(entry: Entry, graph: str = "sbm", num_nodes: int = 500, num_bloc
     data = Data(x=x, edge_index=edge_index, num_nodes=num_nodes)
     splits = []
     for s in range(num_splits):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed * 1000 + s)
+        with _seeded(seed * 1000 + s):
             tr, va, te = RandomLinkSplit(num_val=0.05, num_test=0.1, is_undirected=True,
                                          add_negative_train_samples=True,
                                          split_labels=True)(data)
