@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from graphkit._checks import check_edge_index, check_range
+from graphkit._checks import check_choice, check_edge_index, check_range
 from graphkit.sampling.csr import build_csr
 from graphkit.sampling.walks import random_walk
 
@@ -130,10 +130,17 @@ class Node2Vec(torch.nn.Module):
         return -F.logsigmoid(self._score(pos_rw)).mean() - F.logsigmoid(-self._score(neg_rw)).mean()
 
     @torch.no_grad()
-    def link_score(self, edge_label_index: Tensor) -> Tensor:
-        r"""Link-prediction baseline: :math:`\sigma(\mathbf{z}_u^\top \mathbf{z}_v)` per pair."""
+    def link_score(self, edge_label_index: Tensor, metric: str = "cosine") -> Tensor:
+        r"""Link-prediction baseline score per pair :math:`(u, v)`: the cosine similarity
+        :math:`\cos(\mathbf{z}_u, \mathbf{z}_v)` (default; insensitive to the degree-driven
+        norms of skip-gram vectors) or :math:`\sigma(\mathbf{z}_u^\top \mathbf{z}_v)` (``"dot"``).
+        """
+        check_choice(type(self).__name__, "metric", metric, {"cosine", "dot"})
         z = self.embedding.weight
-        return torch.sigmoid((z[edge_label_index[0]] * z[edge_label_index[1]]).sum(-1))
+        zu, zv = z[edge_label_index[0]], z[edge_label_index[1]]
+        if metric == "dot":
+            return torch.sigmoid((zu * zv).sum(-1))
+        return F.cosine_similarity(zu, zv, dim=-1)
 
     def test(self, train_z: Tensor, train_y: Tensor, test_z: Tensor, test_y: Tensor,
              solver: str = "lbfgs", *args, **kwargs) -> float:
