@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import torch
 from torch_geometric.data import Data
@@ -32,6 +33,14 @@ METRIC = {"rocauc": "rocauc", "ap": "ap", "rmse": "rmse", "acc": "accuracy", "F1
 KIND = {"binary classification": "binary", "regression": "regression",
         "multiclass classification": "multiclass", "link prediction": "binary"}
 GROUPS = {"ogbg": "graphproppred", "ogbn": "nodeproppred", "ogbl": "linkproppred"}
+
+
+def _numpy_globals() -> list:
+    """numpy objects inside ogb's link split files (``split/<type>/*.pt`` hold numpy arrays)."""
+    import numpy as np
+    core = getattr(np, "_core", None) or np.core
+    dtypes = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")]
+    return [core.multiarray._reconstruct, np.ndarray, np.dtype, *dtypes]
 
 
 def _allow_pyg_globals() -> None:
@@ -58,7 +67,7 @@ def expected_files(name: str, meta: dict[str, str]) -> list[str]:
     if meta.get("binary") == "True":
         raw = ["raw/data.npz"]
     else:
-        raw = ["raw/edge.csv.gz"]
+        raw = ["raw/edge.csv.gz", "raw/num-node-list.csv.gz", "raw/num-edge-list.csv.gz"]
         if meta.get("has_node_attr") == "True":
             raw.append("raw/node-feat.csv.gz")
         if meta.get("has_edge_attr") == "True":
@@ -67,6 +76,9 @@ def expected_files(name: str, meta: dict[str, str]) -> list[str]:
             raw.append("raw/graph-label.csv.gz")
         if prefix == "ogbn":
             raw.append("raw/node-label.csv.gz")
+        for key in ("additional node files", "additional edge files"):
+            if meta.get(key, "None") != "None":
+                raw += [f"raw/{f}.csv.gz" for f in meta[key].split(",")]
     split = meta["split"]
     ext = "pt" if prefix == "ogbl" else "csv.gz"
     return raw + [f"split/{split}/{s}.{ext}" for s in ("train", "valid", "test")]
@@ -91,8 +103,12 @@ def ogb_entry(name: str) -> Optional[Entry]:
                  citation="Hu et al. Open Graph Benchmark. NeurIPS 2020. arXiv:2005.00687")
 
 
-def _quiet() -> contextlib.AbstractContextManager:
-    return contextlib.redirect_stdout(io.StringIO())     # ogb prints "Processing..." / "Saving..."
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence ogb's prints ("Saving...") and its harmless non-writable-NumPy warning."""
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        yield
 
 
 @register("ogb", {"ogb_name": None}, raw_subdir="")
@@ -151,7 +167,9 @@ def load_ogb(entry: Entry, raw_dir: Path, work_dir: Path, ogb_name: str | None =
             from ogb.linkproppred import PygLinkPropPredDataset
             ds = PygLinkPropPredDataset(name, root=root)
             obj = ds[0]
-            split, extra = _link_split(ds.get_edge_split())
+            with torch.serialization.safe_globals(_numpy_globals()):
+                edge_split = ds.get_edge_split()
+            split, extra = _link_split(edge_split)
             splits = [split]
             num_outputs = 1
             num_features = 0 if obj.x is None else obj.x.size(-1)
