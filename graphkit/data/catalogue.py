@@ -197,6 +197,10 @@ def resolve(name: str, roots: list[Path]) -> Entry:
     key = normalize(name)
     if key in cat and not cat[key].generic:
         return cat[key]
+    if key in cat and cat[key].generic:
+        raise ValueError(f"graphkit.data: {cat[key].name!r} is a template for many data sets; "
+                         f"name one as '{cat[key].name}:<name>' (e.g. 'tu:REDDIT-BINARY', "
+                         f"'seal:Power')")
     prefix, sep, rest = name.partition(":")
     if sep and normalize(prefix) in GENERIC_PREFIXES and rest.strip():
         generic = cat.get(GENERIC_PREFIXES[normalize(prefix)])

@@ -147,3 +147,8 @@ def test_missing_catalogue_override(monkeypatch, tmp_path):
     monkeypatch.setenv("GRAPHKIT_CATALOGUE", str(tmp_path / "none"))
     with pytest.raises(FileNotFoundError, match="GRAPHKIT_CATALOGUE"):
         list_datasets()
+
+
+def test_generic_template_name_alone_is_explained():
+    with pytest.raises(ValueError, match="template.*'tu:<name>'"):
+        load("tu")
