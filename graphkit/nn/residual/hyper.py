@@ -108,6 +108,11 @@ class HyperConnections(ResidualBlock):
             (default: :obj:`(1 + 1/n) / 2`)
         reduce (str): stream reduction of the stack, ``"mean"`` or ``"sum"``.
             (default: :obj:`"mean"`)
+        dynamic_res (bool, optional): make :math:`\mathbf{A}_r` input-dependent too (per node
+            :math:`n\times n`; with mHC that is one Sinkhorn per node and layer). Default: on
+            for HC (the paper's DHC), off for mHC (one Sinkhorn per layer, static
+            :math:`\mathbf{H}_{\mathrm{res}}`; dynamic :math:`\mathbf{H}_{\mathrm{pre}}`,
+            :math:`\mathbf{H}_{\mathrm{post}}`).
         **kwargs: ``layer_index``, ``num_layers``, ``drop_path``, ``drop_path_mode``.
 
     Shapes:
@@ -122,7 +127,8 @@ class HyperConnections(ResidualBlock):
     def __init__(self, branch: Callable[..., Tensor] | None, channels: int, *,
                  num_streams: int = 4, dynamic: bool = True, manifold: bool = False,
                  tanh: bool = True, sinkhorn_iters: int = 20, res_init: float = 2.0,
-                 pre_init: float | None = None, reduce: str = "mean", **kwargs: Any) -> None:
+                 pre_init: float | None = None, reduce: str = "mean",
+                 dynamic_res: bool | None = None, **kwargs: Any) -> None:
         super().__init__(branch, channels, **kwargs)
         owner = type(self).__name__
         check_range(owner, "num_streams", num_streams, 1, integer=True)
@@ -141,13 +147,18 @@ class HyperConnections(ResidualBlock):
         if manifold:
             check_range(owner, "pre_init", pre_init, 1.0 / n, 1.0, low_open=True,
                         high_open=True)
+        if dynamic_res is None:
+            dynamic_res = dynamic and not manifold
+        check_type(owner, "dynamic_res", dynamic_res, bool)
+        self.dynamic_res = dynamic and dynamic_res
         self.num_streams, self.dynamic, self.manifold, self.tanh = n, dynamic, manifold, tanh
         self.sinkhorn_iters, self.res_init, self.pre_init = sinkhorn_iters, res_init, pre_init
         self.static_alpha = torch.nn.Parameter(torch.empty(n, n + 1))   # [A_m | A_r]
         self.static_beta = torch.nn.Parameter(torch.empty(n))           # B
         if dynamic:
             self.norm = torch.nn.LayerNorm(channels)
-            self.dynamic_alpha = torch.nn.Parameter(torch.empty(channels, n + 1))
+            self.dynamic_alpha = torch.nn.Parameter(
+                torch.empty(channels, n + 1 if self.dynamic_res else 1))
             self.dynamic_beta = torch.nn.Parameter(torch.empty(channels))
             self.scale_alpha = torch.nn.Parameter(torch.empty(1))
             self.scale_beta = torch.nn.Parameter(torch.empty(1))
@@ -188,12 +199,18 @@ class HyperConnections(ResidualBlock):
         alpha, beta = self.static_alpha.unsqueeze(0), self.static_beta.unsqueeze(0)
         if self.dynamic:
             Hn = self.norm(H)                                   # (N, n, d)
-            da, db = Hn @ self.dynamic_alpha, Hn @ self.dynamic_beta  # (N, n, n+1), (N, n)
+            da, db = Hn @ self.dynamic_alpha, Hn @ self.dynamic_beta  # (N, n, n+1|1), (N, n)
             if self.tanh:
                 da, db = torch.tanh(da), torch.tanh(db)
-            alpha = alpha + self.scale_alpha * da
             beta = beta + self.scale_beta * db
-        a_m, a_r = alpha[..., 0], alpha[..., 1:]
+            if self.dynamic_res:
+                alpha = alpha + self.scale_alpha * da
+            else:  # only A_m is input-dependent; A_r stays one (n, n) matrix per layer
+                a_m = alpha[..., 0] + self.scale_alpha * da[..., 0]
+                return self._finish(a_m, alpha[..., 1:], beta)
+        return self._finish(alpha[..., 0], alpha[..., 1:], beta)
+
+    def _finish(self, a_m: Tensor, a_r: Tensor, beta: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         if self.manifold:
             a_m = torch.sigmoid(a_m)
             beta = 2.0 * torch.sigmoid(beta)
@@ -208,8 +225,13 @@ class HyperConnections(ResidualBlock):
                              f"{self.num_streams}, {self.channels}); got {tuple(H.shape)}; "
                              f"expand the input first (ResidualStack does it)")
         a_m, a_r, b = self.mixing(H)
-        h_in = (a_m.unsqueeze(-2) @ H).squeeze(-2)                # (N, d)  width: A_m^T H
-        H_res = a_r.transpose(-1, -2) @ H                         # (N, n, d)  A_r^T H
+        h_in = (a_m.unsqueeze(-1) * H).sum(dim=1)                 # (N, d)  width: A_m^T H
+        if a_r.size(0) == 1:                                      # static: one (n, n) matmul
+            H_res = (H.transpose(1, 2) @ a_r[0]).transpose(1, 2)  # (N, n, d)  A_r^T H
+        else:  # per node (N, n, n): n fused mul-adds (CPU bmm on tiny matrices is slow)
+            H_res = a_r[:, 0, :, None] * H[:, :1, :]
+            for s in range(1, self.num_streams):
+                H_res = H_res + a_r[:, s, :, None] * H[:, s:s + 1, :]
         out = self.run_branch(h_in, args, kwargs, state)          # (N, d)
         return H_res + b.unsqueeze(-1) * out.unsqueeze(-2)        # depth: B^T T(h_in)
 

@@ -1,0 +1,221 @@
+"""Depth sweep of graphkit's residual kinds: test accuracy and final-layer Dirichlet energy.
+
+Runs DeepGNN(conv="gcn", residual=<kind>) at several depths on Cora / CiteSeer (public split)
+and a contextual SBM, full batch, with a compact training loop (Adam; early stopping on
+validation accuracy; test accuracy at the best-validation epoch). Results are appended to a
+JSONL file one run at a time (a rerun skips runs already there), so a wall-clock budget can
+stop the sweep anywhere; ``--report`` turns the JSONL into markdown tables and figures.
+
+Recipes
+-------
+- standard (every kind but gcnii): hidden 64, dropout 0.5, Adam lr 0.01, weight decay 5e-4,
+  ``--epochs`` max, ``--patience`` on validation accuracy; norm "layer" except kind "none"
+  (the classic GCN stack, no norm) and "jk_*" / "dense" ("none").
+- gcnii (GCNII's Cora recipe): hidden 64, dropout 0.6, alpha 0.1, lambda 0.5, lr 0.01, weight
+  decay 0.01 on the identity-mapping weights and 5e-4 on the input/output linears, patience
+  100, ``--gcnii-epochs`` max.
+
+Usage::
+
+    GRAPHKIT_DATA=/work/shared/data .venv/bin/python benchmarks/residual_depth.py \\
+        --plan default --budget-min 25
+    .venv/bin/python benchmarks/residual_depth.py --report
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+import warnings
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _residual_common import load, train_node_classifier  # noqa: E402
+
+from graphkit.diagnostics import DiagnosticsRecorder, plot_energy_vs_depth  # noqa: E402
+from graphkit.nn.backbone import DeepGNN  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "results", "residual_depth.jsonl")
+DEPTHS = [2, 4, 8, 16, 32, 64]
+MAIN = ["none", "plain", "gcnii", "hc_dynamic", "laurel_lr"]
+OTHERS = ["preact", "rezero", "laurel_rw", "laurel_pa", "hc_static", "mhc", "jk_max"]
+NORM = {"none": "none", "gcnii": "none", "jk_cat": "none", "jk_max": "none",
+        "jk_lstm": "none", "dense": "none"}
+KIND_KW = {"hc_static": dict(num_streams=4), "hc_dynamic": dict(num_streams=4),
+           "mhc": dict(num_streams=4), "laurel_lr": dict(rank=16), "laurel_pa": dict(num_prev=3),
+           "gcnii": dict(alpha=0.1, theta=0.5)}
+
+
+def plan(name: str) -> list[tuple[str, str, int, int]]:
+    """Priority-ordered (dataset, kind, depth, seed) list; the budget cuts it from the end."""
+    runs: list[tuple[str, str, int, int]] = []
+    add = lambda ds, kinds, depths, seeds: runs.extend(  # noqa: E731
+        (ds, k, L, s) for s in seeds for L in depths for k in kinds
+        if (ds, k, L, s) not in runs)
+    if name == "smoke":
+        add("cora", ["none", "hc_dynamic", "gcnii"], [2, 4], [0])
+        return runs
+    # 1. the headline: 64 layers on Cora, main kinds, seed 0
+    add("cora", MAIN, [64], [0])
+    # 2. the depth curve on Cora, main kinds, seed 0
+    add("cora", MAIN, [2, 8, 32], [0])
+    # 3. the other kinds at 64 and 8 layers on Cora, seed 0
+    add("cora", OTHERS, [64, 8], [0])
+    # 4. CSBM and CiteSeer depth curves, main kinds, seed 0
+    add("csbm", MAIN, [2, 8, 32, 64], [0])
+    add("citeseer", MAIN, [2, 8, 32, 64], [0])
+    # 5. more seeds for the main kinds on Cora (up to 5), remaining depths
+    add("cora", MAIN, [64, 2, 8, 32], [1, 2])
+    add("cora", MAIN + OTHERS, [4, 16], [0])
+    add("cora", OTHERS, [2, 32], [0])
+    add("cora", MAIN, [64, 2, 8, 32], [3, 4])
+    add("csbm", MAIN, [2, 8, 32, 64], [1, 2])
+    add("citeseer", MAIN, [2, 8, 32, 64], [1, 2])
+    return runs
+
+
+def run_one(data, dataset: str, kind: str, depth: int, seed: int, args) -> dict:
+    torch.manual_seed(seed)
+    num_classes = int(data.y.max()) + 1
+    if kind == "gcnii":
+        model = DeepGNN(data.num_features, 64, num_classes, depth, conv="gcn", residual="gcnii",
+                        norm="none", dropout=0.6, **KIND_KW["gcnii"])
+        res = train_node_classifier(model, data, lr=0.01, weight_decay=0.01,
+                                    dense_weight_decay=5e-4, epochs=args.gcnii_epochs,
+                                    patience=100)
+    else:
+        model = DeepGNN(data.num_features, 64, num_classes, depth, conv="gcn", residual=kind,
+                        norm=NORM.get(kind, "layer"), dropout=0.5, **KIND_KW.get(kind, {}))
+        res = train_node_classifier(model, data, lr=0.01, weight_decay=5e-4,
+                                    epochs=args.epochs, patience=args.patience)
+    rec = DiagnosticsRecorder(model)
+    diag = rec.measure(data)
+    rec.remove()
+    return {"dataset": dataset, "kind": kind, "depth": depth, "seed": seed, **res,
+            "final_energy": diag["dirichlet_energy"][-1],
+            "final_energy_ratio": diag["energy_ratio"][-1],
+            "final_mad": diag["mad"][-1],
+            "energy_profile": diag["dirichlet_energy"],
+            "params": sum(p.numel() for p in model.parameters())}
+
+
+def sweep(args) -> None:
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    done = set()
+    if os.path.exists(args.out):
+        for line in open(args.out):
+            r = json.loads(line)
+            done.add((r["dataset"], r["kind"], r["depth"], r["seed"]))
+    runs = [r for r in plan(args.plan) if r not in done]
+    t_start = time.perf_counter()
+    cache: dict[str, object] = {}
+    print(f"{len(runs)} runs to do ({len(done)} already in {args.out})", flush=True)
+    for i, (ds, kind, depth, seed) in enumerate(runs):
+        elapsed = (time.perf_counter() - t_start) / 60
+        if elapsed > args.budget_min:
+            print(f"budget of {args.budget_min} min reached after {elapsed:.1f} min; "
+                  f"{len(runs) - i} runs left undone", flush=True)
+            break
+        if ds not in cache:
+            cache[ds] = load(ds)
+        r = run_one(cache[ds], ds, kind, depth, seed, args)
+        with open(args.out, "a") as f:
+            f.write(json.dumps(r) + "\n")
+        print(f"[{elapsed:5.1f} min] {ds:8s} {kind:11s} L={depth:2d} seed={seed} "
+              f"test={r['test_acc']:.3f} epochs={r['epochs']} E_L={r['final_energy']:.3g} "
+              f"({r['train_s']:.0f}s)", flush=True)
+
+
+def _fmt(vals: list[float]) -> str:
+    if not vals:
+        return "–"
+    m = sum(vals) / len(vals)
+    if len(vals) == 1:
+        return f"{100 * m:.1f} (1)"
+    sd = math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1))
+    return f"{100 * m:.1f}±{100 * sd:.1f} ({len(vals)})"
+
+
+def report(args) -> None:
+    rows = [json.loads(line) for line in open(args.out)]
+    fig_dir = os.path.join(HERE, "figures")
+    os.makedirs(fig_dir, exist_ok=True)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    out = []
+    for ds in ["cora", "citeseer", "csbm"]:
+        sub = [r for r in rows if r["dataset"] == ds]
+        if not sub:
+            continue
+        kinds = [k for k in MAIN + OTHERS if any(r["kind"] == k for r in sub)]
+        depths = sorted({r["depth"] for r in sub})
+        out.append(f"\n**{ds}**: test accuracy %, mean±std (seeds) | final-layer Dirichlet "
+                   f"energy (sqrt, mean)\n")
+        out.append("| kind | " + " | ".join(f"L={L}" for L in depths) + " |")
+        out.append("|---|" + "---|" * len(depths))
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for k in kinds:
+            cells, xs, ys, es = [], [], [], []
+            for L in depths:
+                rr = [r for r in sub if r["kind"] == k and r["depth"] == L]
+                acc = [r["test_acc"] for r in rr]
+                en = [r["final_energy"] for r in rr]
+                cells.append(_fmt(acc) + (f" / {sum(en) / len(en):.2g}" if en else ""))
+                if acc:
+                    xs.append(L)
+                    ys.append(100 * sum(acc) / len(acc))
+                    es.append(max(sum(en) / len(en), 1e-12))
+            out.append(f"| {k} | " + " | ".join(cells) + " |")
+            axes[0].plot(xs, ys, marker="o", label=k)
+            axes[1].plot(xs, es, marker="o", label=k)
+        for ax, yl in zip(axes, ["test accuracy (%)", "final-layer Dirichlet energy"]):
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("layers")
+            ax.set_ylabel(yl)
+            ax.grid(alpha=0.3)
+        axes[1].set_yscale("log")
+        axes[0].legend(fontsize=7, ncol=2)
+        fig.suptitle(f"{ds}: depth sweep (DeepGNN, GCN convs)")
+        fig.tight_layout()
+        fig.savefig(os.path.join(fig_dir, f"residual_depth_{ds}.png"), dpi=110)
+        plt.close(fig)
+        prof = {r["kind"]: {"depth": list(range(len(r["energy_profile"]))),
+                            "dirichlet_energy": r["energy_profile"]}
+                for r in sub if r["depth"] == max(depths) and r["seed"] == 0}
+        if prof:
+            plot_energy_vs_depth(prof, os.path.join(fig_dir, f"residual_energy_{ds}.png"),
+                                 title=f"{ds}: energy per layer, trained {max(depths)}-layer "
+                                       f"models (seed 0)")
+    text = "\n".join(out)
+    print(text)
+    with open(os.path.join(HERE, "results", "residual_depth.md"), "w") as f:
+        f.write(text + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--plan", default="default", choices=["default", "smoke"])
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--epochs", type=int, default=150)
+    ap.add_argument("--patience", type=int, default=30)
+    ap.add_argument("--gcnii-epochs", type=int, default=500)
+    ap.add_argument("--budget-min", type=float, default=25.0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--report", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore")
+    if args.report:
+        report(args)
+    else:
+        sweep(args)
+
+
+if __name__ == "__main__":
+    main()
