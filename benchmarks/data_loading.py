@@ -26,7 +26,7 @@ def main(names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as cache:
         os.environ["GRAPHKIT_CACHE"] = cache
         from graphkit.data import load
-        print(f"| dataset | cold load (s) | warm load (s) | object |")
+        print("| dataset | cold load (s) | warm load (s) | object |")
         print("|---|---|---|---|")
         for name in names:
             t0 = time.perf_counter()

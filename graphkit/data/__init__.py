@@ -17,4 +17,4 @@ from graphkit.data.spec import TaskSpec
 from graphkit.data.storage import ChecksumError
 from graphkit.data.validate import validate_graph
 
-__all__ = ["load", "list_datasets", "info", "TaskSpec", "validate_graph", "ChecksumError"]
+__all__ = ["ChecksumError", "TaskSpec", "info", "list_datasets", "load", "validate_graph"]

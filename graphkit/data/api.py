@@ -5,7 +5,7 @@ import difflib
 import inspect
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from graphkit.data import storage
 from graphkit.data.catalogue import Entry, catalogue, entry_names, normalize, resolve
@@ -46,7 +46,7 @@ def _options(entry: Entry, user: dict[str, Any]) -> dict[str, Any]:
     return {**allowed, **{k: v for k, v in entry.options.items() if k in allowed}, **user}
 
 
-def load(name: str, root: Optional[str | os.PathLike] = None, **options: Any
+def load(name: str, root: str | os.PathLike | None = None, **options: Any
          ) -> tuple[Any, TaskSpec]:
     """Load a catalogued data set as a PyG object plus its :class:`TaskSpec`.
 
@@ -90,7 +90,7 @@ def load(name: str, root: Optional[str | os.PathLike] = None, **options: Any
     return obj, spec
 
 
-def list_datasets(root: Optional[str | os.PathLike] = None, discover: bool = True) -> list[str]:
+def list_datasets(root: str | os.PathLike | None = None, discover: bool = True) -> list[str]:
     """Sorted catalogue names; with ``discover``, also ``tu:<NAME>`` / ``seal:<Name>`` for raw
     folders under the data root that have no entry of their own."""
     names = set(entry_names())
@@ -111,7 +111,7 @@ def list_datasets(root: Optional[str | os.PathLike] = None, discover: bool = Tru
     return sorted(names)
 
 
-def info(name: str, root: Optional[str | os.PathLike] = None, load_data: bool = True
+def info(name: str, root: str | os.PathLike | None = None, load_data: bool = True
          ) -> dict[str, Any]:
     """The catalogue entry of ``name`` plus, when its data is available, measured stats.
 

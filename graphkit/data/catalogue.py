@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -46,34 +46,34 @@ class Entry:
     name: str
     loader: str
     task: str
-    kind: Optional[str]
+    kind: str | None
     metric: str
     protocol: str
     aliases: list[str] = field(default_factory=list)
-    raw: Optional[dict[str, Any]] = None
-    source: Optional[dict[str, Any]] = None
+    raw: dict[str, Any] | None = None
+    source: dict[str, Any] | None = None
     sha256: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     citation: str = ""
     generic: bool = False
-    generator: Optional[str] = None
-    path: Optional[str] = None
+    generator: str | None = None
+    path: str | None = None
 
     @property
-    def group(self) -> Optional[str]:
+    def group(self) -> str | None:
         return None if self.raw is None else self.raw["group"]
 
     @property
-    def folder(self) -> Optional[str]:
+    def folder(self) -> str | None:
         return None if self.raw is None else self.raw["folder"]
 
     @property
     def files(self) -> list[str]:
         return [] if self.raw is None else list(self.raw.get("files", []))
 
-    def specialise(self, folder: str) -> "Entry":
+    def specialise(self, folder: str) -> Entry:
         """Fill a generic entry's ``{NAME}`` / ``{Name}`` placeholders with ``folder``."""
         def fill(obj: Any) -> Any:
             if isinstance(obj, str):
@@ -122,7 +122,8 @@ def parse_entry(path: Path) -> Entry:
     with open(path, encoding="utf-8") as f:
         raw = yaml.safe_load(f)
     if not isinstance(raw, dict):
-        raise ValueError(f"graphkit.data: catalogue entry {path} must be a YAML mapping")
+        raise TypeError(f"graphkit.data: catalogue entry {path} must be a YAML mapping; got "
+                        f"{type(raw).__name__}")
     missing = [k for k in _REQUIRED if raw.get(k) in (None, "")]
     if missing:
         raise ValueError(f"graphkit.data: catalogue entry {path} lacks field(s) {missing}")
@@ -171,7 +172,7 @@ def entry_names(include_generic: bool = False) -> list[str]:
     return sorted(seen)
 
 
-def _find_folder(roots: list[Path], group: str, want: str, marker: str) -> Optional[str]:
+def _find_folder(roots: list[Path], group: str, want: str, marker: str) -> str | None:
     """Case-insensitive match of ``want`` among ``<root>/<group>/*`` holding ``marker``."""
     for root in roots:
         base = root / group

@@ -61,7 +61,7 @@ def random_splits(num_items: int, num_splits: int, seed: int, train: float = 0.6
     check_range("random_splits", "train", train, low=0.0, high=1.0, low_open=True)
     check_range("random_splits", "val", val, low=0.0, high=1.0 - train)
     gen = torch.Generator().manual_seed(seed)
-    n_train, n_val = int(round(train * num_items)), int(round(val * num_items))
+    n_train, n_val = round(train * num_items), round(val * num_items)
     out = []
     for _ in range(num_splits):
         perm = torch.randperm(num_items, generator=gen)

@@ -26,8 +26,8 @@ import sys
 import tempfile
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 from graphkit.data.catalogue import Entry
 
@@ -46,7 +46,7 @@ def cache_dir() -> Path:
     return path
 
 
-def data_roots(root: Optional[str | os.PathLike] = None) -> list[Path]:
+def data_roots(root: str | os.PathLike | None = None) -> list[Path]:
     """Folders searched for raw files, in order: ``root`` or ``$GRAPHKIT_DATA``, then downloads."""
     roots: list[Path] = []
     if root is not None:
@@ -94,7 +94,7 @@ def _missing(folder: Path, files: list[str]) -> list[str]:
     return [f for f in files if not (folder / f).is_file()]
 
 
-def locate(entry: Entry, roots: list[Path]) -> tuple[Optional[Path], list[tuple[Path, list[str]]]]:
+def locate(entry: Entry, roots: list[Path]) -> tuple[Path | None, list[tuple[Path, list[str]]]]:
     """First ``<root>/<group>/<folder>`` holding every expected file, plus what each lacked."""
     searched: list[tuple[Path, list[str]]] = []
     for root in roots:

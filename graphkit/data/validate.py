@@ -1,7 +1,7 @@
 """Input validation shared by the dataset loaders and the trainer."""
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -95,8 +95,8 @@ def _check_splits(spec: TaskSpec, num_items: int, owner: str) -> None:
                                      f"{int(idx.max())}] but there are {num_items} items")
 
 
-def validate_graph(data: Union[Data, Dataset], task: Union[str, TaskSpec],
-                   owner: Optional[str] = None) -> Union[Data, Dataset]:
+def validate_graph(data: Data | Dataset, task: str | TaskSpec,
+                   owner: str | None = None) -> Data | Dataset:
     """Check a graph (or a graph data set) before training and return it unchanged.
 
     Checks: ``edge_index`` is a ``(2, E)`` long tensor with ids inside the graph

@@ -10,7 +10,13 @@ import yaml
 
 import graphkit.data as gd
 from graphkit.data import info, list_datasets, load
-from graphkit.data.catalogue import LOADERS, catalogue, catalogue_dir, parse_entry, resolve
+from graphkit.data.catalogue import (
+    LOADERS,
+    catalogue,
+    catalogue_dir,
+    parse_entry,
+    resolve,
+)
 from graphkit.data.spec import KINDS, METRICS, TASKS
 
 REPO = Path(__file__).resolve().parents[2]

@@ -107,7 +107,7 @@ class TestSeal:
             assert spec.splits[0]["train_pos"].size(1) == 1063
 
     def test_generic_seal_name(self, data_root):
-        data, spec = load("seal:Celegans")
+        data, _spec = load("seal:Celegans")
         assert data.num_nodes == 297 and data.num_edges == 2 * 2148
 
 

@@ -71,9 +71,8 @@ class TestMissingFiles:
             load("usair", root=tmp_path)
 
     def test_no_prompt_guard_raises(self):
-        with storage.no_prompt("x"):
-            with pytest.raises(RuntimeError, match="never prompts"):
-                input("Will you update the dataset now? (y/N)")
+        with storage.no_prompt("x"), pytest.raises(RuntimeError, match="never prompts"):
+            input("Will you update the dataset now? (y/N)")
         assert builtins.input is not None
 
 

@@ -10,7 +10,7 @@ from graphkit.data.loaders.synthetic import ba_edges, sbm_edges
 
 
 def _same(a, b) -> bool:
-    return all(torch.equal(a[k], b[k]) for k in a.keys() if torch.is_tensor(a[k]))
+    return all(torch.equal(a[k], b[k]) for k in a.keys() if torch.is_tensor(a[k]))  # noqa: SIM118
 
 
 @pytest.mark.parametrize("name,opts", [("csbm", {}), ("random-link", {}),
@@ -47,7 +47,7 @@ def test_csbm_features_carry_the_label_signal():
 
 
 def test_csbm_explicit_probabilities_and_errors():
-    data, spec = load("csbm", num_nodes=200, p_in=0.0, p_out=0.05)
+    data, _spec = load("csbm", num_nodes=200, p_in=0.0, p_out=0.05)
     assert float(homophily(data.edge_index, data.y)) == 0.0
     with pytest.raises(ValueError, match="both 'p_in' and 'p_out'"):
         load("csbm", p_in=0.1)

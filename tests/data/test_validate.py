@@ -10,8 +10,8 @@ from graphkit.data.loaders.synthetic import SyntheticGraphs
 
 
 def _graph(**kw) -> Data:
-    base = dict(x=torch.randn(4, 3), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]),
-                y=torch.tensor([0, 1, 0, 1]))
+    base = {"x": torch.randn(4, 3), "edge_index": torch.tensor([[0, 1, 2], [1, 2, 3]]),
+                "y": torch.tensor([0, 1, 0, 1])}
     base.update(kw)
     return Data(**base)
 

@@ -1,9 +1,8 @@
 """One loader per raw layout; each turns staged raw files into ``(PyG object, TaskSpec)``."""
 from __future__ import annotations
 
-from graphkit.data.loaders.base import LOADERS, Loader
-
 # importing the modules registers their loaders in LOADERS
-from graphkit.data.loaders import geom_gcn, ogb, planetoid, seal_mat, synthetic, tu  # noqa: E402,F401
+from graphkit.data.loaders import geom_gcn, ogb, planetoid, seal_mat, synthetic, tu  # noqa: F401
+from graphkit.data.loaders.base import LOADERS, Loader
 
 __all__ = ["LOADERS", "Loader"]

@@ -1,9 +1,10 @@
 """Loader protocol and the name -> loader table."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from graphkit.data.catalogue import Entry
 from graphkit.data.spec import TaskSpec
@@ -28,7 +29,7 @@ class Loader:
     options: dict[str, Any]
     raw_subdir: str = "raw"
 
-    def __call__(self, entry: Entry, raw_dir: Optional[Path], work_dir: Optional[Path],
+    def __call__(self, entry: Entry, raw_dir: Path | None, work_dir: Path | None,
                  **options: Any) -> tuple[Any, TaskSpec]:
         return self.fn(entry, raw_dir, work_dir, **options)
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import torch
-from torch_geometric.data import Data
 
 from graphkit.data.catalogue import Entry
 from graphkit.data.loaders.base import register
@@ -49,7 +49,7 @@ def _allow_pyg_globals() -> None:
     torch.serialization.add_safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage])
 
 
-def meta_info(name: str) -> Optional[dict[str, str]]:
+def meta_info(name: str) -> dict[str, str] | None:
     """Row of ogb's own ``master.csv`` for ``name`` (``None`` when ogb does not know it)."""
     import ogb
     import pandas as pd
@@ -84,7 +84,7 @@ def expected_files(name: str, meta: dict[str, str]) -> list[str]:
     return raw + [f"split/{split}/{s}.{ext}" for s in ("train", "valid", "test")]
 
 
-def ogb_entry(name: str) -> Optional[Entry]:
+def ogb_entry(name: str) -> Entry | None:
     """A catalogue entry built from ogb's metadata for OGB names without a YAML entry."""
     meta = meta_info(name)
     if meta is None or meta.get("is hetero") == "True":

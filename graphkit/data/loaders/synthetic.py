@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -132,7 +133,7 @@ def ba_edges(n: int, m: int, gen: torch.Generator) -> Tensor:
     return to_undirected(torch.stack([torch.cat(src), torch.cat(dst)]), num_nodes=n)
 
 
-def gaussian_features(labels: Optional[Tensor], n: int, num_features: int, mu: float,
+def gaussian_features(labels: Tensor | None, n: int, num_features: int, mu: float,
                       gen: torch.Generator) -> Tensor:
     x = torch.randn(n, num_features, generator=gen)
     if labels is not None:
@@ -143,7 +144,7 @@ def gaussian_features(labels: Optional[Tensor], n: int, num_features: int, mu: f
 
 
 @register("synthetic", {})
-def load_synthetic(entry: Entry, raw_dir: Optional[Path], work_dir: Optional[Path], **options: Any
+def load_synthetic(entry: Entry, raw_dir: Path | None, work_dir: Path | None, **options: Any
                    ) -> tuple[Any, TaskSpec]:
     gen_name = entry.generator or entry.name
     check_choice("graphkit.data.synthetic", "generator", gen_name, GENERATORS)
@@ -151,7 +152,7 @@ def load_synthetic(entry: Entry, raw_dir: Optional[Path], work_dir: Optional[Pat
 
 
 def csbm(entry: Entry, num_nodes: int = 1000, num_classes: int = 2, avg_degree: float = 5.0,
-         homophily: float = 0.8, p_in: Optional[float] = None, p_out: Optional[float] = None,
+         homophily: float = 0.8, p_in: float | None = None, p_out: float | None = None,
          mu: float = 1.0, num_features: int = 16, num_splits: int = 10, seed: int = 0
          ) -> tuple[Data, TaskSpec]:
     """Contextual SBM node classification (see the module docstring)."""
