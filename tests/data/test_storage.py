@@ -111,6 +111,8 @@ class TestChecksums:
             shutil.copy(f, tmp_path / "tu" / "MYMUTAG" / f.name.replace("MUTAG", "MYMUTAG"))
         ds, _ = load("tu:MYMUTAG", root=tmp_path)
         assert len(ds) == 188
+        _, by_folder = load("mymutag", root=tmp_path)      # plain name of an unlisted TU folder
+        assert by_folder.name == "tu:MYMUTAG"
         labels = tmp_path / "tu" / "MYMUTAG" / "MYMUTAG_graph_labels.txt"
         flipped = [str(-int(v)) for v in labels.read_text().split()]     # swap the classes
         labels.write_text("\n".join(flipped) + "\n")
