@@ -150,11 +150,28 @@ def _fetch(url: str, dest: Path, timeout: float = 60.0) -> None:
 
 
 def download(entry: Entry, target: Path) -> None:
-    """Fetch ``entry``'s files from its canonical source into ``target`` and verify them."""
-    source = entry.source or {}
+    """Fetch ``entry``'s files from its canonical source into ``target`` and verify them.
+
+    Files land in ``<target>.partial`` first and move into place only when every file passed
+    its checksum; a failure leaves nothing behind.
+    """
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    try:
+        _download_into(entry, staging)
+        for rel in entry.files:
+            _check_one(entry, staging / rel, rel)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staging, target)
+
+
+def _download_into(entry: Entry, staging: Path) -> None:
+    source = entry.source or {}
     if "archive" in source:
         arch = source["archive"]
         zpath = staging / "archive.zip"
@@ -176,11 +193,6 @@ def download(entry: Entry, target: Path) -> None:
             if rel not in urls:
                 raise FileNotFoundError(f"no download URL for {rel!r} in entry {entry.name!r}")
             _fetch(urls[rel], staging / rel)
-    for rel in entry.files:
-        _check_one(entry, staging / rel, rel)
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staging, target)
 
 
 def _check_one(entry: Entry, path: Path, rel: str) -> None:

@@ -144,6 +144,7 @@ class TestDownload:
         with pytest.raises(ChecksumError, match="ind.cora.y"):
             storage.ensure_raw(entry, [tmp_path / "empty"])
         assert not (own_cache / "downloads" / "planetoid" / "cora").exists()
+        assert not (own_cache / "downloads" / "planetoid" / "cora.partial").exists()
 
     def test_zip_archive_download(self, shared_root, tmp_path, own_cache, monkeypatch):
         entry = resolve("mutag", [])
