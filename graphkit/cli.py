@@ -67,7 +67,7 @@ def cmd_data(args) -> int:
     if args.data_cmd == "list":
         rows = []
         for name in gdata.list_datasets():
-            e = gdata.info(name, load_stats=False)
+            e = gdata.info(name, load_data=False)
             rows.append([name, str(e.get("task", "")), str(e.get("metric", "")),
                          str(e.get("protocol", "")), str(e.get("loader", ""))])
         _table("graphkit datasets", ["name", "task", "metric", "protocol", "loader"], rows)

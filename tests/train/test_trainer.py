@@ -1,0 +1,142 @@
+"""Integration tests of the trainer and the CLI on synthetic data (no files needed)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from graphkit.cli import main
+from graphkit.config import from_dict
+from graphkit.train import Trainer
+from graphkit.train.checkpoint import load_checkpoint, save_checkpoint
+
+
+def _cfg(tmp_path, **sections):
+    raw = {"name": "t", "out_dir": str(tmp_path / "runs")}
+    raw.update(sections)
+    return from_dict(raw)
+
+
+def test_node_task_learns_csbm(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "csbm", "splits": [0]},
+               model={"hidden_channels": 16}, train={"epochs": 40, "patience": 0, "seeds": [0, 1]})
+    s = Trainer(cfg, progress=False).run()
+    agg = s["aggregate"]["test_accuracy"]
+    assert agg["n"] == 2 and agg["mean"] > 0.75  # chance is 0.5
+    res = json.loads((tmp_path / "runs/t/seed0_split0/result.json").read_text())
+    for key in ("config", "metrics", "best_epoch", "timings", "num_parameters", "versions", "device"):
+        assert key in res
+    assert res["metrics"]["test"]["accuracy"] == res["history"][res["best_epoch"] - 1]["test"]["accuracy"]
+    assert (tmp_path / "runs/t/seed0_split0/curves.png").stat().st_size > 1000
+
+
+def test_graph_task_learns_structure(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "random-graphs", "splits": [0]},
+               model={"name": "gin", "hidden_channels": 32, "num_layers": 3, "readout": "sum",
+                      "kwargs": {"norm": "batch_norm"}},
+               train={"epochs": 15, "patience": 0, "batch_size": 32, "lr": 0.01, "weight_decay": 0.0})
+    s = Trainer(cfg, progress=False).run()
+    assert s["aggregate"]["test_accuracy"]["mean"] > 0.5  # chance is 1/3
+
+
+def test_link_task_learns(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "random-link"},
+               model={"hidden_channels": 32, "dropout": 0.0},
+               train={"epochs": 60, "patience": 0, "weight_decay": 0.0})
+    s = Trainer(cfg, progress=False).run()
+    assert s["aggregate"]["test_auc"]["mean"] > 0.8
+    assert "test_ap" in s["aggregate"]
+
+
+def test_existing_results_need_resume_or_overwrite(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "csbm", "splits": [0]}, train={"epochs": 3})
+    first = Trainer(cfg, progress=False).run()
+    with pytest.raises(FileExistsError, match="--resume"):
+        Trainer(cfg, progress=False).run()
+    again = Trainer(cfg, progress=False, resume=True).run()  # finished runs are skipped
+    assert again["per_run"] == first["per_run"]
+    other = _cfg(tmp_path, data={"name": "csbm", "splits": [0]}, model={"hidden_channels": 8},
+                 train={"epochs": 3})
+    with pytest.raises(ValueError, match="another config"):
+        Trainer(other, progress=False, resume=True).run()
+
+
+def test_checkpoint_of_other_config_is_refused(tmp_path):
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, {"fingerprint": "abc", "model": {"w": torch.ones(2)}})
+    assert load_checkpoint(path, "abc")["model"]["w"].sum() == 2
+    with pytest.raises(ValueError, match="written for another config"):
+        load_checkpoint(path, "xyz")
+
+
+def test_checkpoint_loads_weights_only(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+    path = tmp_path / "evil.pt"
+    torch.save({"x": Evil()}, path)
+    with pytest.raises(ValueError, match="cannot be read safely"):
+        load_checkpoint(path)
+
+
+def test_split_out_of_range(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "csbm", "splits": [99]}, train={"epochs": 1})
+    with pytest.raises(ValueError, match="asks for split 99 but dataset 'csbm' has 10"):
+        Trainer(cfg, progress=False).run()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("data.name=coraa", "unknown dataset 'coraa'"),
+    ("model.name=gcnn", "unknown model 'gcnn'"),
+    ("train.lrr=1", "unknown config key 'train.lrr'"),
+])
+def test_cli_bad_input_exits_2_with_message(tmp_path, capsys, override, message):
+    cfgfile = tmp_path / "c.yaml"
+    cfgfile.write_text("data: {name: csbm, splits: [0]}\ntrain: {epochs: 1}\n")
+    rc = main(["train", str(cfgfile), override, "--out-dir", str(tmp_path), "--no-progress"])
+    assert rc == 2
+    assert message in capsys.readouterr().err
+
+
+def _cli(args, **kw):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "graphkit", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+
+
+@pytest.mark.slow
+def test_kill9_then_resume_equals_uninterrupted(tmp_path):
+    cfgfile = tmp_path / "r.yaml"
+    cfgfile.write_text(
+        "name: r\ndata: {name: csbm, splits: [0]}\n"
+        "model: {name: gcn, hidden_channels: 16}\n"
+        "train: {epochs: 400, patience: 0, checkpoint_every: 5, seeds: [3]}\n")
+    ref = _cli(["train", str(cfgfile), "--out-dir", str(tmp_path / "ref"), "--no-progress"])
+    assert ref.wait(timeout=600) == 0, ref.stdout.read().decode()
+
+    out = tmp_path / "killed"
+    proc = _cli(["train", str(cfgfile), "--out-dir", str(out), "--no-progress"])
+    ckpt = out / "r/seed3_split0/checkpoint.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline and not ckpt.exists():
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert proc.poll() is None, "run finished before it could be killed; raise epochs"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    state = load_checkpoint(ckpt)
+    assert 0 < state["state"]["epoch"] < 400
+    assert not (out / "r/seed3_split0/result.json").exists()
+
+    res = _cli(["train", str(cfgfile), "--out-dir", str(out), "--no-progress", "--resume"])
+    assert res.wait(timeout=600) == 0, res.stdout.read().decode()
+    a = json.loads((tmp_path / "ref/r/seed3_split0/result.json").read_text())
+    b = json.loads((out / "r/seed3_split0/result.json").read_text())
+    assert a["best_epoch"] == b["best_epoch"]
+    assert a["metrics"] == b["metrics"]
+    assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
