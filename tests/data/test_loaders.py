@@ -146,3 +146,31 @@ class TestOGB:
         from ogb.graphproppred import Evaluator
         _, spec = load("ogbg-molbace")
         assert Evaluator(spec.evaluator).eval_metric == spec.metric
+
+
+def _entries_with_stats():
+    from graphkit.data.catalogue import catalogue
+    return sorted({e.name: e for e in catalogue().values()
+                   if e.stats and e.loader != "synthetic"}.values(), key=lambda e: e.name)
+
+
+@pytest.mark.parametrize("entry", _entries_with_stats(), ids=lambda e: e.name)
+def test_every_entry_matches_its_documented_stats(data_root, entry):
+    if not (data_root / entry.group / entry.folder).is_dir():
+        pytest.skip(f"{entry.name}: no raw files under {data_root / entry.group}")
+    obj, spec = load(entry.name)
+    measured = {}
+    if isinstance(obj, InMemoryDataset):
+        measured["num_graphs"] = len(obj)
+    else:
+        measured["num_nodes"], measured["num_edges"] = obj.num_nodes, obj.num_edges
+    measured["num_features"] = spec.num_features
+    measured["num_classes"] = spec.extra.get("num_classes", spec.num_outputs)
+    first = spec.splits[0]
+    if "train" in first:
+        measured["split"] = [first[k].numel() for k in ("train", "val", "test")]
+    else:
+        measured["split1_0.1"] = [first["train_pos"].size(1), first["test_pos"].size(1)]
+        measured["num_undirected_edges"] = spec.extra["num_undirected_edges"]
+    for key, value in entry.stats.items():
+        assert measured[key] == value, (entry.name, key)

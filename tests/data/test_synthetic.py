@@ -15,7 +15,7 @@ def _same(a, b) -> bool:
 
 @pytest.mark.parametrize("name,opts", [("csbm", {}), ("random-link", {}),
                                        ("random-link", {"graph": "ba"}),
-                                       ("random-graphs", {"num_graphs": 60})])
+                                       ("random-graphs", {"num_graphs": 30, "max_nodes": 24})])
 def test_deterministic_under_seed(name, opts):
     (a, sa), (b, sb) = load(name, seed=3, **opts), load(name, seed=3, **opts)
     c, _ = load(name, seed=4, **opts)
@@ -74,14 +74,15 @@ def test_random_link_splits(graph):
 
 
 def test_random_graphs_labels_and_folds():
-    ds, spec = load("random-graphs", num_graphs=90)
+    ds, spec = load("random-graphs", num_graphs=90, max_nodes=30)
     assert len(ds) == 90 and torch.bincount(ds.y).tolist() == [30, 30, 30]
     assert spec.num_outputs == 3 and spec.protocol == "10fold"
     deg = [ds[i].num_edges / ds[i].num_nodes for i in range(len(ds))]
     for c in range(3):                                          # matched average degree
         mean = sum(d for d, y in zip(deg, ds.y.tolist()) if y == c) / 30
         assert mean == pytest.approx(4.0, rel=0.25)
-    _, spec_r = load("random-graphs", num_graphs=90, protocol="random", num_splits=3)
+    _, spec_r = load("random-graphs", num_graphs=30, max_nodes=24, protocol="random",
+                        num_splits=3)
     assert len(spec_r.splits) == 3
 
 
