@@ -78,3 +78,17 @@ def test_ogbl_link_dataset_with_numpy_split_files(fake_ddi):
 def test_unknown_ogb_name_is_unknown():
     with pytest.raises(ValueError, match="unknown dataset 'ogbn-nope'"):
         load("ogbn-nope")
+
+
+def test_importing_ogb_through_graphkit_starts_no_pypi_check():
+    """ogb's import-time PyPI version check (a background thread) is disabled."""
+    import subprocess
+    import sys
+    code = ("import threading, sys\n"
+            "from graphkit.data.loaders.ogb import _import_ogb\n"
+            "_import_ogb()\n"
+            "print(threading.active_count(), 'graphkit' in (sys.modules['outdated'].__doc__ or ''))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "True"]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
+import types
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,9 +51,25 @@ def _allow_pyg_globals() -> None:
     torch.serialization.add_safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage])
 
 
+def _import_ogb() -> Any:
+    """Import ``ogb`` without its PyPI version checks.
+
+    ``import ogb`` (through the ``outdated`` package, whose own import checks itself too) starts
+    background threads that query PyPI. A data load must not touch the network, so when neither
+    is imported yet a stand-in ``outdated`` module whose checks do nothing is registered first.
+    """
+    if "ogb" not in sys.modules and "outdated" not in sys.modules:
+        stub = types.ModuleType("outdated", "graphkit stand-in: no PyPI version checks")
+        stub.check_outdated = lambda package, version, *args, **kwargs: (False, version)
+        stub.warn_if_outdated = lambda *args, **kwargs: None
+        sys.modules["outdated"] = stub
+    import ogb
+    return ogb
+
+
 def meta_info(name: str) -> dict[str, str] | None:
     """Row of ogb's own ``master.csv`` for ``name`` (``None`` when ogb does not know it)."""
-    import ogb
+    ogb = _import_ogb()
     import pandas as pd
     group = GROUPS.get(name.split("-")[0])
     if group is None:
@@ -118,7 +136,7 @@ def load_ogb(entry: Entry, raw_dir: Path, work_dir: Path, ogb_name: str | None =
     name = ogb_name or entry.name
     meta = meta_info(name)
     if meta is None:
-        raise ValueError(f"graphkit.data: ogb {__import__('ogb').__version__} does not know "
+        raise ValueError(f"graphkit.data: ogb {_import_ogb().__version__} does not know "
                          f"{name!r}")
     if meta.get("is hetero") == "True":
         raise ValueError(f"graphkit.data: {name!r} is heterogeneous; graphkit's ogb loader reads "
