@@ -18,7 +18,7 @@ fan-out :math:`k` (plus :math:`O(m k^2)` comparisons for Floyd), independent of 
 size; weighted sampling without replacement reads the whole neighborhood, :math:`O(\sum \deg)`.
 
 Non-disjoint batches map node ids through a dense ``(N,)`` buffer kept by the caller and
-reset after each batch (touching only the sampled entries); disjoint batches (one subgraph
+tagged with a per-batch epoch (so it is never reset or scanned); disjoint batches (one subgraph
 per seed, forced by temporal sampling) key nodes by ``(seed, node)`` and map them with a sort.
 """
 from __future__ import annotations
@@ -42,8 +42,16 @@ def _expand_ranges(lo: Tensor, cnt: Tensor) -> Tuple[Tensor, Tensor]:
     """All slots ``lo[i] + j`` for ``j < cnt[i]``, row-major: ``(row index, slot)``."""
     idx = torch.repeat_interleave(torch.arange(lo.numel(), device=lo.device), cnt)
     start = torch.cumsum(cnt, 0) - cnt
-    offs = torch.arange(idx.numel(), device=lo.device) - start[idx]
-    return idx, lo[idx] + offs
+    offs = torch.arange(idx.numel(), device=lo.device) - start.index_select(0, idx)
+    return idx, lo.index_select(0, idx) + offs
+
+
+def _select_rows(slot: Tensor, row_ok: Tensor) -> Tuple[Tensor, Tensor]:
+    """Flatten an ``(m, k)`` slot matrix keeping the rows where ``row_ok``: ``(row, slot)``."""
+    rows = row_ok.nonzero().view(-1)
+    k = slot.size(1)
+    idx = rows.repeat_interleave(k)
+    return idx, slot.index_select(0, rows).view(-1)
 
 
 def _floyd(deg: Tensor, k: int) -> Tensor:
@@ -85,26 +93,27 @@ def sample_ranges(lo: Tensor, hi: Tensor, k: int, replace: bool = False,
         return empty, empty
 
     if weight is not None:
-        total = cum_weight[hi] - cum_weight[lo]
+        c_lo = cum_weight.index_select(0, lo)
+        total = cum_weight.index_select(0, hi) - c_lo
         if replace and k > 0:  # inverse CDF over the row's slice of the prefix sums
             u = torch.rand(m, k, dtype=torch.float64, device=device)
-            target = cum_weight[lo].unsqueeze(1) + u * total.unsqueeze(1)
+            target = c_lo.unsqueeze(1) + u * total.unsqueeze(1)
             slot = torch.searchsorted(cum_weight, target, right=True) - 1
             slot = torch.minimum(torch.maximum(slot, lo.unsqueeze(1)), (hi - 1).unsqueeze(1))
-            mask = (total > 0).unsqueeze(1).expand(m, k)
-            return mask.nonzero()[:, 0], slot[mask]
+            return _select_rows(slot, total > 0)
         idx, slot = _expand_ranges(lo, deg)  # without replacement: look at all slots
-        w = weight[slot]
+        w = weight.index_select(0, slot)
+        if k < 0:  # take every slot of positive weight, in slot order
+            keep = (w > 0).nonzero().view(-1)
+            return idx.index_select(0, keep), slot.index_select(0, keep)
         key = torch.empty_like(w).exponential_() / w  # Efraimidis-Spirakis; inf when w == 0
         order = torch.sort(key, stable=True).indices
-        order = order[torch.sort(idx[order], stable=True).indices]  # by row, then key
-        idx, slot, key = idx[order], slot[order], key[order]
-        rank = torch.arange(idx.numel(), device=device) - (torch.cumsum(deg, 0) - deg)[idx]
-        keep = torch.isfinite(key) if k < 0 else (rank < k) & torch.isfinite(key)
-        if k < 0:  # keep slot order for "take all"
-            order = torch.sort(slot[keep], stable=True).indices
-            return idx[keep][order], slot[keep][order]
-        return idx[keep], slot[keep]
+        order = order.index_select(0, torch.sort(idx.index_select(0, order), stable=True).indices)
+        idx, slot, key = (t.index_select(0, order) for t in (idx, slot, key))
+        start = (torch.cumsum(deg, 0) - deg).index_select(0, idx)
+        rank = torch.arange(idx.numel(), device=device) - start
+        keep = ((rank < k) & torch.isfinite(key)).nonzero().view(-1)
+        return idx.index_select(0, keep), slot.index_select(0, keep)
 
     if k < 0:
         return _expand_ranges(lo, deg)
@@ -112,49 +121,56 @@ def sample_ranges(lo: Tensor, hi: Tensor, k: int, replace: bool = False,
         u = torch.rand(m, k, dtype=torch.float64, device=device)
         slot = lo.unsqueeze(1) + torch.minimum((u * deg.unsqueeze(1)).long(),
                                                (deg - 1).clamp(min=0).unsqueeze(1))
-        mask = (deg > 0).unsqueeze(1).expand(m, k)
-        return mask.nonzero()[:, 0], slot[mask]
+        return _select_rows(slot, deg > 0)
 
-    offs = torch.arange(k, device=device).unsqueeze(0).expand(m, k).clone()
+    offs = torch.arange(k, device=device).unsqueeze(0).expand(m, k).contiguous()
     big = (deg > k).nonzero().view(-1)
     if big.numel():
-        offs[big] = _floyd(deg[big], k)
-    mask = offs < deg.unsqueeze(1)  # rows with deg <= k keep offsets 0..deg-1
-    pos = mask.nonzero()
-    return pos[:, 0], lo[pos[:, 0]] + offs[mask]
+        offs.index_copy_(0, big, _floyd(deg.index_select(0, big), k))
+    # rows with deg <= k keep offsets 0..deg-1
+    flat = (offs < deg.unsqueeze(1)).view(-1).nonzero().view(-1)
+    idx = torch.repeat_interleave(torch.arange(m, device=device), deg.clamp(max=k))
+    return idx, lo.index_select(0, idx) + offs.view(-1).index_select(0, flat)
 
 
 # Mapping global nodes to local ids ########################################################
 
 class DenseMapper:
-    """Local ids through a dense ``(N,)`` buffer (``-1`` = unseen), reset after the batch."""
+    r"""Local ids through a dense ``(N,)`` int64 buffer shared across batches.
 
-    def __init__(self, buffer: Tensor, seed: Tensor) -> None:
-        self.buf, self.count, self.touched = buffer, seed.numel(), [seed]
-        pos = torch.arange(seed.numel(), device=seed.device)
-        self.buf[seed] = seed.numel()
+    Entry :math:`v` holds :math:`\mathrm{epoch} \cdot 2^{32} + \mathrm{local}(v)` when
+    :math:`v` was seen in the current batch; anything below :math:`\mathrm{epoch} \cdot 2^{32}`
+    means unseen, so nothing needs resetting between batches (``buffer[0]`` of a fresh buffer
+    must be filled with ``-1``; the caller passes a new ``epoch >= 1`` for every batch).
+    """
+
+    def __init__(self, buffer: Tensor, seed: Tensor, epoch: int) -> None:
+        self.buf, self.count = buffer, seed.numel()
+        self.base = epoch << 32
+        pos = torch.arange(seed.numel(), device=seed.device) + self.base
+        self.buf.index_fill_(0, seed, self.base + seed.numel())
         self.buf.scatter_reduce_(0, seed, pos, "amin")  # duplicate seeds -> first occurrence
 
     def insert(self, key: Tensor) -> Tuple[Tensor, Tensor]:
         """Local id of every key and the new keys in order of first appearance."""
-        unseen = self.buf[key] < 0
-        cand = key[unseen]
+        buf, base = self.buf, self.base
+        pos = (buf.index_select(0, key) < base).nonzero().view(-1)
+        cand = key.index_select(0, pos)
         if cand.numel():
-            pos = torch.arange(key.numel(), device=key.device)[unseen]
-            self.buf[cand] = key.numel()
-            self.buf.scatter_reduce_(0, cand, pos, "amin")
-            new = cand[self.buf[cand] == pos]
-            self.buf[new] = torch.arange(self.count, self.count + new.numel(), device=key.device)
+            buf.index_fill_(0, cand, base + key.numel())
+            buf.scatter_reduce_(0, cand, pos + base, "amin")
+            first = (buf.index_select(0, cand) == pos + base).nonzero().view(-1)
+            new = cand.index_select(0, first)
+            buf.index_copy_(0, new, torch.arange(base + self.count,
+                                                 base + self.count + new.numel(),
+                                                 device=key.device))
             self.count += new.numel()
-            self.touched.append(new)
         else:
             new = cand
-        return self.buf[key], new
+        return buf.index_select(0, key) - base, new
 
     def close(self) -> None:
-        for t in self.touched:
-            self.buf[t] = -1
-        self.touched = []
+        pass
 
 
 class SortMapper:
@@ -170,12 +186,12 @@ class SortMapper:
         first = torch.full((uniq.numel(),), allk.numel(), dtype=torch.long, device=key.device)
         first.scatter_reduce_(0, inv, torch.arange(allk.numel(), device=key.device), "amin")
         new_u = (first >= n_seen).nonzero().view(-1)
-        new_u = new_u[torch.sort(first[new_u]).indices]
-        local_u = first.clone()
-        local_u[new_u] = torch.arange(n_seen, n_seen + new_u.numel(), device=key.device)
-        new = uniq[new_u]
+        new_u = new_u.index_select(0, torch.sort(first.index_select(0, new_u)).indices)
+        local_u = first.index_copy(0, new_u, torch.arange(n_seen, n_seen + new_u.numel(),
+                                                           device=key.device))
+        new = uniq.index_select(0, new_u)
         self.seen = torch.cat([self.seen, new])
-        return local_u[inv[n_seen:]], new
+        return local_u.index_select(0, inv[n_seen:]), new
 
     def close(self) -> None:
         self.seen = self.seen[:0]
@@ -195,6 +211,7 @@ def hetero_neighbor_sample(
     temporal_strategy: str = "uniform",
     weighted: bool = False,
     buffers: Optional[Dict[NodeType, Tensor]] = None,
+    epoch: int = 1,
 ) -> Tuple[Dict, Dict, Dict, Dict, Optional[Dict], Dict, Dict]:
     r"""Sample a multi-hop subgraph around ``seed`` over the edge types of ``csc``.
 
@@ -212,8 +229,9 @@ def hetero_neighbor_sample(
         num_neighbors: fan-out list per edge type (equal lengths; ``-1`` = all neighbors).
         seed_time: seed times per seed node type (requires ``disjoint=True``).
         replace, disjoint, temporal_strategy, weighted: as in PyG's ``NeighborSampler``.
-        buffers: dense ``(N_t,)`` long buffers filled with ``-1`` (non-disjoint mapping);
-            left filled with ``-1`` on return.
+        buffers: dense ``(N_t,)`` long buffers (non-disjoint mapping), filled with ``-1`` when
+            new; reused across calls with a growing ``epoch`` (see :class:`DenseMapper`).
+        epoch (int): a number larger than at any earlier call with the same buffers.
 
     Returns:
         ``(node, row, col, edge, batch, num_sampled_nodes, num_sampled_edges)`` as in
@@ -241,7 +259,7 @@ def hetero_neighbor_sample(
         if disjoint:
             mappers[t] = SortMapper(b * num_nodes[t] + s)
         else:
-            mappers[t] = DenseMapper(buffers[t], s)
+            mappers[t] = DenseMapper(buffers[t], s, epoch)
         nodes[t].append(s)
         batches[t].append(b)
         frontier[t] = (s, torch.arange(s.numel(), **long), b)
@@ -259,9 +277,10 @@ def hetero_neighbor_sample(
                 src_t, dst_t = et[0], et[-1]
                 k = num_neighbors[et][hop]
                 fg, fl, fb = frontier[dst_t]
-                lo, hi = C.colptr[fg], C.colptr[fg + 1]
+                lo, hi = C.colptr.index_select(0, fg), C.colptr.index_select(0, fg + 1)
                 if disjoint and seed_times is not None and C.is_temporal:
-                    r = torch.searchsorted(C.time_values, seed_times[fb].to(C.time_values.dtype),
+                    r = torch.searchsorted(C.time_values,
+                                           seed_times.index_select(0, fb).to(C.time_values.dtype),
                                            right=True)
                     hi = torch.searchsorted(C.time_key, fg * (C.time_values.numel() + 1) + r,
                                             right=True)
@@ -270,8 +289,8 @@ def hetero_neighbor_sample(
                 idx, slot = sample_ranges(lo, hi, k, replace,
                                           C.weight if weighted else None,
                                           C.cum_weight if weighted else None)
-                nbr = C.row[slot]
-                key = fb[idx] * C.num_src + nbr if disjoint else nbr
+                nbr = C.row.index_select(0, slot)
+                key = fb.index_select(0, idx) * C.num_src + nbr if disjoint else nbr
                 local, new = mappers[src_t].insert(key)
                 if disjoint:
                     new_b, new = new // C.num_src, new % C.num_src
@@ -282,8 +301,8 @@ def hetero_neighbor_sample(
                 batches[src_t].append(new_b)
                 new_front[src_t].append((new, torch.arange(start, start + new.numel(), **long), new_b))
                 rows[et].append(local)
-                cols[et].append(fl[idx])
-                edges[et].append(C.perm[slot])
+                cols[et].append(fl.index_select(0, idx))
+                edges[et].append(C.perm.index_select(0, slot))
                 num_sampled_edges[et].append(local.numel())
             for t in node_types:
                 parts = new_front[t]

@@ -12,7 +12,7 @@ torch-sparse and samples on whatever device the graph is on.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -245,6 +245,7 @@ class GraphkitNeighborSampler(BaseSampler):
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self._num_nodes_d = num_nodes_d
         self._buffers: Dict[str, Dict[str, Tensor]] = {}
+        self._epoch = 0
 
     # Properties ##########################################################################
 
@@ -312,12 +313,15 @@ class GraphkitNeighborSampler(BaseSampler):
                              f"{int(ids.max())}] but the graph has {n} nodes{kind}; ids must "
                              f"lie in [0, {n - 1}]")
 
-    def _buffers_for(self, device: torch.device) -> Dict[str, Tensor]:
+    def _buffers_for(self, device: torch.device) -> Tuple[Dict[str, Tensor], int]:
+        """Dense node-id buffers for non-disjoint batches and this batch's epoch tag."""
         key = str(device)
-        if key not in self._buffers:
+        if key not in self._buffers or self._epoch >= (1 << 30):
             self._buffers[key] = {t: torch.full((n,), -1, dtype=torch.long, device=device)
                                   for t, n in self._num_nodes_d.items()}
-        return self._buffers[key]
+            self._epoch = 0
+        self._epoch += 1
+        return self._buffers[key], self._epoch
 
     def _sample(self, seed: Union[Tensor, Dict[str, Tensor]],
                 seed_time: Optional[Union[Tensor, Dict[str, Tensor]]] = None,
@@ -336,11 +340,12 @@ class GraphkitNeighborSampler(BaseSampler):
                         f"'edge_label_time' (LinkLoader)")
                 st_d[t] = self._node_time[t][s.to(self._node_time[t].device)]
         seed_d = {t: s.to(self.device) for t, s in seed_d.items()}
+        buffers, epoch = (None, 1) if self.disjoint else self._buffers_for(self.device)
         node, row, col, edge, batch, nsn, nse = hetero_neighbor_sample(
             self.csc, self._num_nodes_d, seed_d, self._fanouts, seed_time=st_d,
             replace=self.replace, disjoint=self.disjoint,
             temporal_strategy=self.temporal_strategy, weighted=self.weight_attr is not None,
-            buffers=None if self.disjoint else self._buffers_for(self.device))
+            buffers=buffers, epoch=epoch)
         if hetero:
             return HeteroSamplerOutput(node=node, row=row, col=col, edge=edge, batch=batch,
                                        num_sampled_nodes=nsn, num_sampled_edges=nse)

@@ -99,12 +99,12 @@ def _run(edges, num_nodes, seeds, fan, **kw):
                                    src_node_time=kw.get("src_time", {}).get(et),
                                    edge_time=kw.get("edge_time", {}).get(et))
            for et, ei in edges.items()}
-    bufs = {t: torch.full((n,), -1, dtype=torch.long) for t, n in num_nodes.items()}
-    out = hetero_neighbor_sample(csc, num_nodes, seeds, fan, seed_time=kw.get("seed_time"),
-                                 disjoint=kw.get("disjoint", False),
-                                 temporal_strategy=kw.get("strategy", "uniform"), buffers=bufs)
-    assert all(bool((b == -1).all()) for b in bufs.values()), "buffers must be reset"
-    return out
+    bufs = kw.get("buffers") or {t: torch.full((n,), -1, dtype=torch.long)
+                                 for t, n in num_nodes.items()}
+    return hetero_neighbor_sample(csc, num_nodes, seeds, fan, seed_time=kw.get("seed_time"),
+                                  disjoint=kw.get("disjoint", False),
+                                  temporal_strategy=kw.get("strategy", "uniform"), buffers=bufs,
+                                  epoch=kw.get("epoch", 1))
 
 
 def _compare(out, ref, disjoint=False):
@@ -177,3 +177,15 @@ def test_empty_seeds_and_isolated_nodes():
     assert out[5]["v"] == [2, 0, 0] and out[6][et] == [0, 0]
     out = _run({et: ei}, {"v": 5}, {"v": torch.empty(0, dtype=torch.long)}, {et: [5]})
     assert out[0]["v"].numel() == 0
+
+
+def test_dense_buffers_are_reused_across_batches_without_reset():
+    """Epoch tags make stale entries of earlier batches invisible."""
+    ei = _random_graph(40, 120, 4)
+    et = ("v", "e", "v")
+    bufs = {"v": torch.full((40,), -1, dtype=torch.long)}
+    ref_in = ({et: (ei[0].tolist(), ei[1].tolist())}, {"v": 40})
+    for epoch, seeds in enumerate([[1, 2, 3], [3, 9], [1, 2, 3]], start=1):
+        out = _run({et: ei}, {"v": 40}, {"v": torch.tensor(seeds)}, {et: [-1, -1]},
+                   buffers=bufs, epoch=epoch)
+        _compare(out, reference_sample(*ref_in, {"v": seeds}, {et: [-1, -1]}))
