@@ -84,7 +84,7 @@ def part_speed(args, device, res):
     N, E, B, fan = args.nodes, args.edges, args.batch, args.fanout
     t0 = time.perf_counter()
     data = make_graph(N, E, device, feat=64)
-    res["graph"] = dict(nodes=N, edges=E, gen_s=round(time.perf_counter() - t0, 2))
+    res["graph"] = {"nodes": N, "edges": E, "gen_s": round(time.perf_counter() - t0, 2)}
     rows = []
     t0 = time.perf_counter()
     s = GraphkitNeighborSampler(data, fan)
@@ -97,8 +97,8 @@ def part_speed(args, device, res):
                             batch_size=B, neighbor_sampler=s)
     it = iter(loader)
     t = timed(lambda: next(it), device, args.reps)
-    rows.append(dict(what="graphkit NeighborLoader batch (+64-d x, y)", ms=t * 1e3,
-                     seeds_per_s=B / t))
+    rows.append({"what": "graphkit NeighborLoader batch (+64-d x, y)", "ms": t * 1e3,
+                     "seeds_per_s": B / t})
 
     s_rep = GraphkitNeighborSampler(data, fan, replace=True)
     t, st = sampler_rate(s_rep, N, B, device, args.reps)
@@ -123,10 +123,10 @@ def part_speed(args, device, res):
         seeds = iter([torch.randint(N, (B,), generator=gen) for _ in range(args.reps + 3)])
         t = timed(lambda: torch.ops.torch_sparse.neighbor_sample(colptr, row, next(seeds), fan,
                                                                  False, True), device, args.reps)
-        rows.append(dict(what="torch-sparse neighbor_sample (same CSC)", ms=t * 1e3,
-                         seeds_per_s=B / t))
+        rows.append({"what": "torch-sparse neighbor_sample (same CSC)", "ms": t * 1e3,
+                         "seeds_per_s": B / t})
     except (ImportError, OSError, RuntimeError) as e:
-        rows.append(dict(what=f"torch-sparse: not measured ({type(e).__name__}: {e})"))
+        rows.append({"what": f"torch-sparse: not measured ({type(e).__name__}: {e})"})
     res["speed"] = rows
     return data, s
 
@@ -252,8 +252,8 @@ def part_train(args, device, res, big=None):
         loader = NeighborLoader(data, args.fanout, input_nodes=train, batch_size=args.batch,
                                 shuffle=True)
         t, n, loss = sage_epoch(data, loader, model, opt, device)
-        row = dict(nodes=N, edges=E, train_seeds=int(train.numel()), mini_batch_epoch_s=t,
-                   batches=n, last_loss=loss)
+        row = {"nodes": N, "edges": E, "train_seeds": int(train.numel()), "mini_batch_epoch_s": t,
+                   "batches": n, "last_loss": loss}
         if do_full:
             mask = torch.zeros(N, dtype=torch.bool, device=device)
             mask[train] = True
@@ -301,9 +301,9 @@ def main():
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
         (platform.processor() or platform.machine())
-    res = dict(device=name, device_kind=device.type, threads=args.threads,
-               torch=torch.__version__, fanout=args.fanout, batch=args.batch,
-               load_avg=os.getloadavg()[0])
+    res = {"device": name, "device_kind": device.type, "threads": args.threads,
+               "torch": torch.__version__, "fanout": args.fanout, "batch": args.batch,
+               "load_avg": os.getloadavg()[0]}
     parts = args.parts.split(",")
     big = None
     t0 = time.perf_counter()

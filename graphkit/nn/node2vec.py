@@ -9,8 +9,6 @@ module has the same API (``loader``, ``pos_sample``, ``neg_sample``, ``loss``, `
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple, Union
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -60,7 +58,7 @@ class Node2Vec(torch.nn.Module):
 
     def __init__(self, edge_index: Tensor, embedding_dim: int, walk_length: int,
                  context_size: int, walks_per_node: int = 1, p: float = 1.0, q: float = 1.0,
-                 num_negative_samples: int = 1, num_nodes: Optional[int] = None,
+                 num_negative_samples: int = 1, num_nodes: int | None = None,
                  sparse: bool = False) -> None:
         super().__init__()
         owner = type(self).__name__
@@ -87,7 +85,7 @@ class Node2Vec(torch.nn.Module):
     def reset_parameters(self) -> None:
         self.embedding.reset_parameters()
 
-    def forward(self, batch: Optional[Tensor] = None) -> Tensor:
+    def forward(self, batch: Tensor | None = None) -> Tensor:
         """Embeddings of the nodes in ``batch`` (all nodes when :obj:`None`)."""
         emb = self.embedding.weight
         return emb if batch is None else emb[batch]
@@ -115,7 +113,7 @@ class Node2Vec(torch.nn.Module):
                            device=batch.device)
         return self._windows(torch.cat([batch.view(-1, 1), rw], dim=-1))
 
-    def sample(self, batch: Union[List[int], Tensor]) -> Tuple[Tensor, Tensor]:
+    def sample(self, batch: list[int] | Tensor) -> tuple[Tensor, Tensor]:
         if not isinstance(batch, Tensor):
             batch = torch.tensor(batch, dtype=torch.long)
         return self.pos_sample(batch), self.neg_sample(batch)

@@ -8,7 +8,14 @@ from graphkit.sampling.sampler import GraphkitNeighborSampler, available_backend
 from graphkit.sampling.walks import RandomWalkSampler, random_walk
 
 __all__ = [
-    "CSC", "build_csr", "sample_ranges", "hetero_neighbor_sample", "GraphkitNeighborSampler",
-    "available_backends", "NeighborLoader", "LinkNeighborLoader", "random_walk",
+    "CSC",
+    "GraphkitNeighborSampler",
+    "LinkNeighborLoader",
+    "NeighborLoader",
     "RandomWalkSampler",
+    "available_backends",
+    "build_csr",
+    "hetero_neighbor_sample",
+    "random_walk",
+    "sample_ranges",
 ]

@@ -20,7 +20,6 @@ an edge?" with one ``searchsorted`` on ``u * N + v``.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -59,10 +58,10 @@ class CSC:
     row: Tensor
     perm: Tensor
     num_src: int
-    time_key: Optional[Tensor] = None
-    time_values: Optional[Tensor] = None
-    weight: Optional[Tensor] = None
-    cum_weight: Optional[Tensor] = None
+    time_key: Tensor | None = None
+    time_values: Tensor | None = None
+    weight: Tensor | None = None
+    cum_weight: Tensor | None = None
 
     @property
     def num_dst(self) -> int:
@@ -80,11 +79,11 @@ class CSC:
     def is_temporal(self) -> bool:
         return self.time_key is not None
 
-    def to(self, device: torch.device | str) -> "CSC":
+    def to(self, device: torch.device | str) -> CSC:
         kw = {f.name: getattr(self, f.name) for f in fields(self)}
         return CSC(**{k: (v.to(device) if isinstance(v, Tensor) else v) for k, v in kw.items()})
 
-    def share_memory_(self) -> "CSC":
+    def share_memory_(self) -> CSC:
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, Tensor) and not v.is_cuda:
@@ -98,13 +97,13 @@ class CSC:
         num_src: int,
         num_dst: int,
         *,
-        src_node_time: Optional[Tensor] = None,
-        edge_time: Optional[Tensor] = None,
-        edge_weight: Optional[Tensor] = None,
+        src_node_time: Tensor | None = None,
+        edge_time: Tensor | None = None,
+        edge_weight: Tensor | None = None,
         is_sorted: bool = False,
-        device: Optional[torch.device | str] = None,
+        device: torch.device | str | None = None,
         owner: str = "CSC",
-    ) -> "CSC":
+    ) -> CSC:
         r"""Build the layout from a ``(2, E)`` ``edge_index`` (row 0 = source).
 
         Args:
@@ -122,9 +121,9 @@ class CSC:
         check_edge_index(owner, edge_index, None)
         device = torch.device(device) if device is not None else edge_index.device
         src, dst = edge_index.to(device)
-        if src.numel():
-            if int(src.max()) >= num_src or int(dst.max()) >= num_dst or int(edge_index.min()) < 0:
-                raise ValueError(f"{owner}: 'edge_index' holds ids outside [0, {num_src}) x "
+        if src.numel() and (int(src.max()) >= num_src or int(dst.max()) >= num_dst
+                            or int(edge_index.min()) < 0):
+            raise ValueError(f"{owner}: 'edge_index' holds ids outside [0, {num_src}) x "
                                  f"[0, {num_dst}) (source x destination nodes)")
         if src_node_time is not None and edge_time is not None:
             raise ValueError(f"{owner}: pass either a node time or an edge time, not both")

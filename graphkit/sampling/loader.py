@@ -9,7 +9,8 @@ torch-sparse).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Union
+from collections.abc import Callable
+from typing import Any
 
 from torch_geometric.data import Data, HeteroData
 from torch_geometric.loader import LinkLoader, NodeLoader
@@ -18,7 +19,7 @@ from torch_geometric.typing import InputEdges, InputNodes, OptTensor
 
 from graphkit.sampling.sampler import GraphkitNeighborSampler
 
-__all__ = ["NeighborLoader", "LinkNeighborLoader"]
+__all__ = ["LinkNeighborLoader", "NeighborLoader"]
 
 
 def _sampler(data, num_neighbors, neighbor_sampler, kwargs, **kw) -> GraphkitNeighborSampler:
@@ -56,23 +57,23 @@ class NeighborLoader(NodeLoader):
 
     def __init__(
         self,
-        data: Union[Data, HeteroData],
-        num_neighbors: Union[List[int], Dict[Any, List[int]]],
+        data: Data | HeteroData,
+        num_neighbors: list[int] | dict[Any, list[int]],
         input_nodes: InputNodes = None,
         input_time: OptTensor = None,
         replace: bool = False,
         subgraph_type: str = "directional",
         disjoint: bool = False,
         temporal_strategy: str = "uniform",
-        time_attr: Optional[str] = None,
-        weight_attr: Optional[str] = None,
-        transform: Optional[Callable] = None,
-        transform_sampler_output: Optional[Callable] = None,
+        time_attr: str | None = None,
+        weight_attr: str | None = None,
+        transform: Callable | None = None,
+        transform_sampler_output: Callable | None = None,
         is_sorted: bool = False,
-        filter_per_worker: Optional[bool] = None,
-        neighbor_sampler: Optional[GraphkitNeighborSampler] = None,
+        filter_per_worker: bool | None = None,
+        neighbor_sampler: GraphkitNeighborSampler | None = None,
         backend: str = "torch",
-        num_layers: Optional[int] = None,
+        num_layers: int | None = None,
         **kwargs: Any,
     ) -> None:
         if input_time is not None and time_attr is None and neighbor_sampler is None:
@@ -119,8 +120,8 @@ class LinkNeighborLoader(LinkLoader):
 
     def __init__(
         self,
-        data: Union[Data, HeteroData],
-        num_neighbors: Union[List[int], Dict[Any, List[int]]],
+        data: Data | HeteroData,
+        num_neighbors: list[int] | dict[Any, list[int]],
         edge_label_index: InputEdges = None,
         edge_label: OptTensor = None,
         edge_label_time: OptTensor = None,
@@ -128,17 +129,17 @@ class LinkNeighborLoader(LinkLoader):
         subgraph_type: str = "directional",
         disjoint: bool = False,
         temporal_strategy: str = "uniform",
-        neg_sampling: Optional[NegativeSampling] = None,
-        neg_sampling_ratio: Optional[Union[int, float]] = None,
-        time_attr: Optional[str] = None,
-        weight_attr: Optional[str] = None,
-        transform: Optional[Callable] = None,
-        transform_sampler_output: Optional[Callable] = None,
+        neg_sampling: NegativeSampling | None = None,
+        neg_sampling_ratio: float | None = None,
+        time_attr: str | None = None,
+        weight_attr: str | None = None,
+        transform: Callable | None = None,
+        transform_sampler_output: Callable | None = None,
         is_sorted: bool = False,
-        filter_per_worker: Optional[bool] = None,
-        neighbor_sampler: Optional[GraphkitNeighborSampler] = None,
+        filter_per_worker: bool | None = None,
+        neighbor_sampler: GraphkitNeighborSampler | None = None,
         backend: str = "torch",
-        num_layers: Optional[int] = None,
+        num_layers: int | None = None,
         **kwargs: Any,
     ) -> None:
         if neighbor_sampler is None and (edge_label_time is not None) != (time_attr is not None):

@@ -23,22 +23,20 @@ per seed, forced by temporal sampling) key nodes by ``(seed, node)`` and map the
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
-
 import torch
 from torch import Tensor
 
 from graphkit.sampling.csr import CSC
 
-__all__ = ["sample_ranges", "hetero_neighbor_sample"]
+__all__ = ["hetero_neighbor_sample", "sample_ranges"]
 
 NodeType = str
-EdgeType = Tuple[str, str, str]
+EdgeType = tuple[str, str, str]
 
 
 # One hop ##################################################################################
 
-def _expand_ranges(lo: Tensor, cnt: Tensor) -> Tuple[Tensor, Tensor]:
+def _expand_ranges(lo: Tensor, cnt: Tensor) -> tuple[Tensor, Tensor]:
     """All slots ``lo[i] + j`` for ``j < cnt[i]``, row-major: ``(row index, slot)``."""
     idx = torch.repeat_interleave(torch.arange(lo.numel(), device=lo.device), cnt)
     start = torch.cumsum(cnt, 0) - cnt
@@ -46,7 +44,7 @@ def _expand_ranges(lo: Tensor, cnt: Tensor) -> Tuple[Tensor, Tensor]:
     return idx, lo.index_select(0, idx) + offs
 
 
-def _select_rows(slot: Tensor, row_ok: Tensor) -> Tuple[Tensor, Tensor]:
+def _select_rows(slot: Tensor, row_ok: Tensor) -> tuple[Tensor, Tensor]:
     """Flatten an ``(m, k)`` slot matrix keeping the rows where ``row_ok``: ``(row, slot)``."""
     rows = row_ok.nonzero().view(-1)
     k = slot.size(1)
@@ -69,8 +67,8 @@ def _floyd(deg: Tensor, k: int) -> Tensor:
 
 
 def sample_ranges(lo: Tensor, hi: Tensor, k: int, replace: bool = False,
-                  weight: Optional[Tensor] = None,
-                  cum_weight: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+                  weight: Tensor | None = None,
+                  cum_weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
     r"""Sample slots from the ranges ``[lo[i], hi[i])`` of every row at once.
 
     Args:
@@ -151,7 +149,7 @@ class DenseMapper:
         self.buf.index_fill_(0, seed, self.base + seed.numel())
         self.buf.scatter_reduce_(0, seed, pos, "amin")  # duplicate seeds -> first occurrence
 
-    def insert(self, key: Tensor) -> Tuple[Tensor, Tensor]:
+    def insert(self, key: Tensor) -> tuple[Tensor, Tensor]:
         """Local id of every key and the new keys in order of first appearance."""
         buf, base = self.buf, self.base
         pos = (buf.index_select(0, key) < base).nonzero().view(-1)
@@ -179,7 +177,7 @@ class SortMapper:
     def __init__(self, seed_key: Tensor) -> None:
         self.seen = seed_key  # keys in local-id order (assumed distinct)
 
-    def insert(self, key: Tensor) -> Tuple[Tensor, Tensor]:
+    def insert(self, key: Tensor) -> tuple[Tensor, Tensor]:
         n_seen = self.seen.numel()
         allk = torch.cat([self.seen, key])
         uniq, inv = torch.unique(allk, return_inverse=True)
@@ -200,19 +198,19 @@ class SortMapper:
 # Multi-hop, (heterogeneous) ###############################################################
 
 def hetero_neighbor_sample(
-    csc: Dict[EdgeType, CSC],
-    num_nodes: Dict[NodeType, int],
-    seed: Dict[NodeType, Tensor],
-    num_neighbors: Dict[EdgeType, List[int]],
+    csc: dict[EdgeType, CSC],
+    num_nodes: dict[NodeType, int],
+    seed: dict[NodeType, Tensor],
+    num_neighbors: dict[EdgeType, list[int]],
     *,
-    seed_time: Optional[Dict[NodeType, Tensor]] = None,
+    seed_time: dict[NodeType, Tensor] | None = None,
     replace: bool = False,
     disjoint: bool = False,
     temporal_strategy: str = "uniform",
     weighted: bool = False,
-    buffers: Optional[Dict[NodeType, Tensor]] = None,
+    buffers: dict[NodeType, Tensor] | None = None,
     epoch: int = 1,
-) -> Tuple[Dict, Dict, Dict, Dict, Optional[Dict], Dict, Dict]:
+) -> tuple[dict, dict, dict, dict, dict | None, dict, dict]:
     r"""Sample a multi-hop subgraph around ``seed`` over the edge types of ``csc``.
 
     Hop :math:`\ell` visits the edge types in ``csc`` order; edge type ``(s, r, d)`` samples
@@ -241,14 +239,14 @@ def hetero_neighbor_sample(
     device = next(iter(csc.values())).device if csc else next(iter(seed.values())).device
     node_types = list(num_nodes)
     num_hops = max([len(v) for v in num_neighbors.values()] + [0])
-    long = dict(dtype=torch.long, device=device)
+    long = {"dtype": torch.long, "device": device}
 
-    nodes: Dict[NodeType, List[Tensor]] = {t: [] for t in node_types}
-    batches: Dict[NodeType, List[Tensor]] = {t: [] for t in node_types}
-    frontier: Dict[NodeType, Tuple[Tensor, Tensor, Tensor]] = {}
-    mappers: Dict[NodeType, object] = {}
+    nodes: dict[NodeType, list[Tensor]] = {t: [] for t in node_types}
+    batches: dict[NodeType, list[Tensor]] = {t: [] for t in node_types}
+    frontier: dict[NodeType, tuple[Tensor, Tensor, Tensor]] = {}
+    mappers: dict[NodeType, object] = {}
     num_sampled_nodes = {t: [] for t in node_types}
-    times: List[Tensor] = []
+    times: list[Tensor] = []
     offset = 0
     for t in node_types:
         s = seed.get(t, torch.empty(0, **long)).to(device=device, dtype=torch.long)
@@ -272,7 +270,7 @@ def hetero_neighbor_sample(
     num_sampled_edges = {e: [] for e in csc}
     try:
         for hop in range(num_hops):
-            new_front: Dict[NodeType, List[Tuple[Tensor, Tensor, Tensor]]] = {t: [] for t in node_types}
+            new_front: dict[NodeType, list[tuple[Tensor, Tensor, Tensor]]] = {t: [] for t in node_types}
             for et, C in csc.items():
                 src_t, dst_t = et[0], et[-1]
                 k = num_neighbors[et][hop]
@@ -315,7 +313,7 @@ def hetero_neighbor_sample(
         for mp in mappers.values():
             mp.close()
 
-    cat = lambda xs: torch.cat(xs) if xs else torch.empty(0, **long)  # noqa: E731
+    cat = lambda xs: torch.cat(xs) if xs else torch.empty(0, **long)
     node = {t: cat(nodes[t]) for t in node_types}
     batch = {t: cat(batches[t]) for t in node_types} if disjoint else None
     return (node, {e: cat(v) for e, v in rows.items()}, {e: cat(v) for e, v in cols.items()},

@@ -12,17 +12,23 @@ torch-sparse and samples on whatever device the graph is on.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any
 
 import torch
+import torch_geometric.typing as pyg_typing
 from torch import Tensor
 from torch_geometric.data import Data, HeteroData
-from torch_geometric.sampler import (BaseSampler, EdgeSamplerInput, HeteroSamplerOutput,
-                                     NegativeSampling, NodeSamplerInput, SamplerOutput)
+from torch_geometric.sampler import (
+    BaseSampler,
+    EdgeSamplerInput,
+    HeteroSamplerOutput,
+    NegativeSampling,
+    NodeSamplerInput,
+    SamplerOutput,
+)
 from torch_geometric.sampler.base import NumNeighbors, SubgraphType
 from torch_geometric.sampler.neighbor_sampler import edge_sample, node_sample
 
-import torch_geometric.typing as pyg_typing
 from graphkit._checks import check_choice, check_type
 from graphkit.registry import SAMPLERS
 from graphkit.sampling.csr import CSC
@@ -35,7 +41,7 @@ _E = (_N, "_to", _N)           # edge type used for homogeneous graphs
 BACKENDS = ("auto", "torch", "pyg-lib", "torch-sparse")
 
 
-def available_backends() -> List[str]:
+def available_backends() -> list[str]:
     """The sampling backends usable in this environment (``torch`` always is)."""
     out = ["torch"]
     if pyg_typing.WITH_PYG_LIB:
@@ -45,8 +51,8 @@ def available_backends() -> List[str]:
     return out
 
 
-def _parse_fanouts(owner: str, num_neighbors: Any, edge_types: List, hetero: bool,
-                   num_layers: Optional[int]) -> Dict:
+def _parse_fanouts(owner: str, num_neighbors: Any, edge_types: list, hetero: bool,
+                   num_layers: int | None) -> dict:
     default = None
     if isinstance(num_neighbors, NumNeighbors):
         num_neighbors, default = num_neighbors.values, num_neighbors.default
@@ -133,19 +139,19 @@ class GraphkitNeighborSampler(BaseSampler):
 
     def __init__(
         self,
-        data: Union[Data, HeteroData],
-        num_neighbors: Union[List[int], Dict[Any, List[int]], NumNeighbors],
-        subgraph_type: Union[str, SubgraphType] = "directional",
+        data: Data | HeteroData,
+        num_neighbors: list[int] | dict[Any, list[int]] | NumNeighbors,
+        subgraph_type: str | SubgraphType = "directional",
         replace: bool = False,
         disjoint: bool = False,
         temporal_strategy: str = "uniform",
-        time_attr: Optional[str] = None,
-        weight_attr: Optional[str] = None,
+        time_attr: str | None = None,
+        weight_attr: str | None = None,
         is_sorted: bool = False,
         share_memory: bool = False,
         backend: str = "torch",
-        device: Optional[Union[str, torch.device]] = None,
-        num_layers: Optional[int] = None,
+        device: str | torch.device | None = None,
+        num_layers: int | None = None,
     ) -> None:
         owner = type(self).__name__
         check_type(owner, "data", data, (Data, HeteroData))
@@ -175,8 +181,8 @@ class GraphkitNeighborSampler(BaseSampler):
         store = (lambda t: data[t]) if self.hetero else (lambda t: data)
 
         # Time and weight attributes ######################################################
-        node_time: Dict[str, Tensor] = {}
-        edge_time: Dict[Any, Tensor] = {}
+        node_time: dict[str, Tensor] = {}
+        edge_time: dict[Any, Tensor] = {}
         if time_attr is not None:
             if not self.hetero:  # node level first, as PyG does when |V| == |E|
                 if time_attr in data and data.is_node_attr(time_attr):
@@ -225,7 +231,7 @@ class GraphkitNeighborSampler(BaseSampler):
             return
 
         # Layout, built once ###############################################################
-        self.csc: Dict[Any, CSC] = {}
+        self.csc: dict[Any, CSC] = {}
         for et in self.edge_types:
             st = store(et)
             if "edge_index" not in st:
@@ -244,7 +250,7 @@ class GraphkitNeighborSampler(BaseSampler):
                 self.csc[et].share_memory_()
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self._num_nodes_d = num_nodes_d
-        self._buffers: Dict[str, Dict[str, Tensor]] = {}
+        self._buffers: dict[str, dict[str, Tensor]] = {}
         self._epoch = 0
 
     # Properties ##########################################################################
@@ -274,7 +280,7 @@ class GraphkitNeighborSampler(BaseSampler):
     # BaseSampler API #####################################################################
 
     def sample_from_nodes(self, inputs: NodeSamplerInput, **kwargs: Any
-                          ) -> Union[SamplerOutput, HeteroSamplerOutput]:
+                          ) -> SamplerOutput | HeteroSamplerOutput:
         if self._delegate is not None:
             return self._delegate.sample_from_nodes(inputs)
         if self.hetero and inputs.input_type not in self.node_types:
@@ -287,8 +293,8 @@ class GraphkitNeighborSampler(BaseSampler):
         return out
 
     def sample_from_edges(self, inputs: EdgeSamplerInput,
-                          neg_sampling: Optional[NegativeSampling] = None
-                          ) -> Union[SamplerOutput, HeteroSamplerOutput]:
+                          neg_sampling: NegativeSampling | None = None
+                          ) -> SamplerOutput | HeteroSamplerOutput:
         if self._delegate is not None:
             return self._delegate.sample_from_edges(inputs, neg_sampling)
         et = inputs.input_type
@@ -305,7 +311,7 @@ class GraphkitNeighborSampler(BaseSampler):
 
     # Helpers #############################################################################
 
-    def _check_ids(self, what: str, ids: Tensor, node_type: Optional[str]) -> None:
+    def _check_ids(self, what: str, ids: Tensor, node_type: str | None) -> None:
         n = self.num_nodes[node_type] if self.hetero else self.num_nodes
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n):
             kind = f" of type {node_type!r}" if self.hetero else ""
@@ -313,7 +319,7 @@ class GraphkitNeighborSampler(BaseSampler):
                              f"{int(ids.max())}] but the graph has {n} nodes{kind}; ids must "
                              f"lie in [0, {n - 1}]")
 
-    def _buffers_for(self, device: torch.device) -> Tuple[Dict[str, Tensor], int]:
+    def _buffers_for(self, device: torch.device) -> tuple[dict[str, Tensor], int]:
         """Dense node-id buffers for non-disjoint batches and this batch's epoch tag."""
         key = str(device)
         if key not in self._buffers or self._epoch >= (1 << 30):
@@ -323,9 +329,9 @@ class GraphkitNeighborSampler(BaseSampler):
         self._epoch += 1
         return self._buffers[key], self._epoch
 
-    def _sample(self, seed: Union[Tensor, Dict[str, Tensor]],
-                seed_time: Optional[Union[Tensor, Dict[str, Tensor]]] = None,
-                **kwargs: Any) -> Union[SamplerOutput, HeteroSamplerOutput]:
+    def _sample(self, seed: Tensor | dict[str, Tensor],
+                seed_time: Tensor | dict[str, Tensor] | None = None,
+                **kwargs: Any) -> SamplerOutput | HeteroSamplerOutput:
         hetero = isinstance(seed, dict)
         seed_d = seed if hetero else {_N: seed}
         st_d = (seed_time if hetero else {_N: seed_time}) if seed_time is not None else None

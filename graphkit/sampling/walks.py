@@ -17,8 +17,6 @@ walkers in one vector step. :math:`d_{tx} = 1` is one ``searchsorted`` over the 
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 
@@ -26,13 +24,21 @@ from graphkit._checks import check_range
 from graphkit.registry import SAMPLERS
 from graphkit.sampling.csr import build_csr
 
-__all__ = ["random_walk", "RandomWalkSampler"]
+__all__ = ["RandomWalkSampler", "random_walk"]
 
 
 def _has_edge(keys: Tensor, num_nodes: int, u: Tensor, v: Tensor) -> Tensor:
     q = u * num_nodes + v
     i = torch.searchsorted(keys, q).clamp_(max=max(keys.numel() - 1, 0))
     return (keys[i] == q) if keys.numel() else torch.zeros_like(q, dtype=torch.bool)
+
+
+def _propose(col: Tensor, base: Tensor, deg: Tensor, idx: Tensor) -> Tensor:
+    """A uniform out-neighbor of each walker in ``idx`` (all have ``deg > 0``)."""
+    d = deg.index_select(0, idx)
+    r = torch.rand(idx.numel(), dtype=torch.float64, device=deg.device)
+    off = torch.minimum((r * d).long(), d - 1)
+    return col.index_select(0, base.index_select(0, idx) + off)
 
 
 def random_walk(rowptr: Tensor, col: Tensor, start: Tensor, walk_length: int,
@@ -79,25 +85,18 @@ def random_walk(rowptr: Tensor, col: Tensor, start: Tensor, walk_length: int,
     out[:, 0] = start
     cur, prev = start, None
     for step in range(walk_length):  # loop over steps; every kernel covers all walkers
-        deg = deg_all[cur]
-        base = rowptr[cur]
-
-        def propose(idx: Tensor) -> Tensor:
-            r = torch.rand(idx.numel(), dtype=torch.float64, device=device)
-            off = torch.minimum((r * deg[idx]).long(), (deg[idx] - 1).clamp(min=0))
-            return col[(base[idx] + off).clamp(max=max(col.numel() - 1, 0))] if col.numel() \
-                else cur[idx]
-
+        deg = deg_all.index_select(0, cur)
+        base = rowptr.index_select(0, cur)
         alive = (deg > 0).nonzero().view(-1)
         nxt = cur.clone()
         if prev is None or not biased:
-            nxt[alive] = propose(alive)
+            nxt[alive] = _propose(col, base, deg, alive)
         else:
             pending = alive
             for _ in range(max_rounds):
                 if pending.numel() == 0:
                     break
-                x = propose(pending)
+                x = _propose(col, base, deg, pending)
                 t = prev[pending]
                 alpha = torch.where(x == t, w_ret,
                                     torch.where(_has_edge(keys, n, t, x), 1.0, w_out))
@@ -106,7 +105,7 @@ def random_walk(rowptr: Tensor, col: Tensor, start: Tensor, walk_length: int,
                 nxt[pending[acc]] = x[acc]
                 pending = pending[~acc]
             if pending.numel():
-                nxt[pending] = propose(pending)
+                nxt[pending] = _propose(col, base, deg, pending)
         out[:, step + 1] = nxt
         prev, cur = cur, nxt
     return out
@@ -129,7 +128,7 @@ class RandomWalkSampler:
         >>> walks = walker(torch.arange(100), walk_length=10)   # (100, 11)
     """
 
-    def __init__(self, edge_index: Tensor, num_nodes: Optional[int] = None,
+    def __init__(self, edge_index: Tensor, num_nodes: int | None = None,
                  p: float = 1.0, q: float = 1.0) -> None:
         if num_nodes is None:
             num_nodes = int(edge_index.max()) + 1 if edge_index.numel() else 0
@@ -141,7 +140,7 @@ class RandomWalkSampler:
     def __call__(self, start: Tensor, walk_length: int) -> Tensor:
         return random_walk(self.rowptr, self.col, start, walk_length, self.p, self.q)
 
-    def to(self, device) -> "RandomWalkSampler":
+    def to(self, device) -> RandomWalkSampler:
         self.rowptr, self.col = self.rowptr.to(device), self.col.to(device)
         return self
 

@@ -1,7 +1,8 @@
 """CSC / CSR layouts: slot order, temporal keys, weights, errors."""
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit.sampling.csr import CSC, build_csr
 

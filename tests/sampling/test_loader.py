@@ -8,8 +8,12 @@ from torch_geometric.data import Data, HeteroData
 from torch_geometric.loader import NodeLoader
 from torch_geometric.transforms import ToUndirected
 
-from graphkit.sampling import (GraphkitNeighborSampler, LinkNeighborLoader, NeighborLoader,
-                               available_backends)
+from graphkit.sampling import (
+    GraphkitNeighborSampler,
+    LinkNeighborLoader,
+    NeighborLoader,
+    available_backends,
+)
 
 
 def make_graph(n=200, e=1200):

@@ -1,11 +1,13 @@
 """Kernels of graphkit.sampling.neighbor: one-hop draws and the multi-hop order (vs a loop)."""
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import chisquare
 
 from graphkit.sampling.csr import CSC
 from graphkit.sampling.neighbor import hetero_neighbor_sample, sample_ranges
+
 from ._reference import reference_sample
 
 
@@ -53,7 +55,7 @@ def test_floyd_subsets_are_uniform():
     """Every 2-subset of 6 slots is drawn equally often (chi-square)."""
     torch.manual_seed(0)
     lo = torch.zeros(30000, dtype=torch.long)
-    idx, slot = sample_ranges(lo, lo + 6, 2)
+    _idx, slot = sample_ranges(lo, lo + 6, 2)
     s = slot.view(-1, 2).sort(1).values
     code = s[:, 0] * 6 + s[:, 1]
     counts = torch.bincount(code, minlength=36)

@@ -250,14 +250,14 @@ def test_bidirectional_subgraph():
 # Errors ###################################################################################
 
 @pytest.mark.parametrize("kw,match", [
-    (dict(num_neighbors=[5, 3], num_layers=3), "has 2 hops but the model has num_layers=3"),
-    (dict(num_neighbors=[5, -2]), "ints >= -1"),
-    (dict(num_neighbors=5), "must be a list of ints"),
-    (dict(num_neighbors={("a", "b", "c"): [1]}), "homogeneous"),
-    (dict(num_neighbors=[5], time_attr="when"), "temporal sampling asked .*'when'"),
-    (dict(num_neighbors=[5], weight_attr="w"), "weight_attr='w' is missing"),
-    (dict(num_neighbors=[5], backend="dgl"), "'backend' must be one of"),
-    (dict(num_neighbors=[5], subgraph_type="induced"), "'subgraph_type' must be one of"),
+    ({"num_neighbors": [5, 3], "num_layers": 3}, "has 2 hops but the model has num_layers=3"),
+    ({"num_neighbors": [5, -2]}, "ints >= -1"),
+    ({"num_neighbors": 5}, "must be a list of ints"),
+    ({"num_neighbors": {("a", "b", "c"): [1]}}, "homogeneous"),
+    ({"num_neighbors": [5], "time_attr": "when"}, "temporal sampling asked .*'when'"),
+    ({"num_neighbors": [5], "weight_attr": "w"}, "weight_attr='w' is missing"),
+    ({"num_neighbors": [5], "backend": "dgl"}, "'backend' must be one of"),
+    ({"num_neighbors": [5], "subgraph_type": "induced"}, "'subgraph_type' must be one of"),
 ])
 def test_bad_arguments_raise_clear_errors(kw, match):
     with pytest.raises((ValueError, TypeError), match=match):
