@@ -122,8 +122,9 @@ class GraphkitNeighborSampler(BaseSampler):
         backend (str): ``"torch"`` (graphkit), ``"pyg-lib"`` / ``"torch-sparse"`` (delegate to
             PyG's own sampler, which needs that library), or ``"auto"`` (pyg-lib when installed,
             else ``"torch"``). (default: ``"torch"``)
-        device (torch.device, optional): where to keep the layout and sample. (default: the
-            device of ``edge_index``)
+        device (torch.device, optional): where to keep the layout and sample; the sampled ids
+            are moved back to the device of ``edge_index`` (where PyG gathers the features).
+            (default: the device of ``edge_index``)
         num_layers (int, optional): if given, ``num_neighbors`` must have this many hops.
 
     Shapes:
@@ -249,6 +250,9 @@ class GraphkitNeighborSampler(BaseSampler):
             if share_memory:
                 self.csc[et].share_memory_()
         self.device = torch.device(device) if device is not None else torch.device("cpu")
+        # outputs go where the features are (PyG gathers x[node] on the data's device)
+        self._data_device = (store(self.edge_types[0]).edge_index.device if self.edge_types
+                             else self.device)
         self._num_nodes_d = num_nodes_d
         self._buffers: dict[str, dict[str, Tensor]] = {}
         self._epoch = 0
@@ -352,6 +356,10 @@ class GraphkitNeighborSampler(BaseSampler):
             replace=self.replace, disjoint=self.disjoint,
             temporal_strategy=self.temporal_strategy, weighted=self.weight_attr is not None,
             buffers=buffers, epoch=epoch)
+        if self._data_device != self.device:  # e.g. sampled on the GPU, features on the CPU
+            node, row, col, edge = ({k: v.to(self._data_device) for k, v in d.items()}
+                                    for d in (node, row, col, edge))
+            batch = {k: v.to(self._data_device) for k, v in batch.items()} if batch else batch
         if hetero:
             return HeteroSamplerOutput(node=node, row=row, col=col, edge=edge, batch=batch,
                                        num_sampled_nodes=nsn, num_sampled_edges=nse)

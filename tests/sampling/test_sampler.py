@@ -323,6 +323,29 @@ def test_cuda_matches_cpu_on_full_neighborhood():
     check_batch(data.to("cuda"), b, (5, 3), seeds.cuda())
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_sampling_on_cuda_with_features_on_cpu():
+    data = make_graph()
+    s = GraphkitNeighborSampler(data, [5, 3], device="cuda")
+    assert s.csc[("_N", "_to", "_N")].colptr.is_cuda
+    (b,) = list(NodeLoader(data, node_sampler=s, input_nodes=torch.arange(16), batch_size=16))
+    assert not b.n_id.is_cuda
+    check_batch(data, b, (5, 3), torch.arange(16))
+
+
+def test_hetero_edge_time_and_weighted_temporal():
+    h = make_hetero()
+    for et in h.edge_types:
+        h[et].t = torch.randint(0, 10, (h[et].num_edges,))
+        h[et].w = torch.rand(h[et].num_edges)
+    s = GraphkitNeighborSampler(h, [3, 2], time_attr="t", weight_attr="w")
+    b = next(iter(NodeLoader(h, node_sampler=s, input_nodes=("user", torch.arange(8)),
+                             input_time=torch.full((8,), 5), batch_size=8)))
+    for et in h.edge_types:
+        assert bool((h[et].t[b[et].e_id] <= 5).all())
+        assert torch.bincount(b[et].edge_index[1]).max() <= 3 if b[et].num_edges else True
+
+
 def test_registry_and_repr():
     data = make_graph()
     s = SAMPLERS.build("neighbor", data, [5, 3], replace=True)
