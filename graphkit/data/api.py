@@ -10,7 +10,7 @@ from typing import Any
 from graphkit.data import storage
 from graphkit.data.catalogue import Entry, catalogue, entry_names, normalize, resolve
 from graphkit.data.loaders import LOADERS
-from graphkit.data.loaders.ogb import ogb_entry
+from graphkit.data.loaders.ogb import canonical_name, ogb_entry
 from graphkit.data.loaders.synthetic import GENERATORS
 from graphkit.data.spec import TaskSpec
 from graphkit.data.validate import describe, validate_graph
@@ -20,10 +20,13 @@ def _resolve(name: str, roots: list[Path]) -> Entry:
     try:
         return resolve(name, roots)
     except ValueError:
-        if isinstance(name, str) and name.strip().lower().split("-")[0] in ("ogbg", "ogbn", "ogbl"):
-            entry = ogb_entry(name.strip().lower())
-            if entry is not None:
-                return entry
+        canonical = canonical_name(name) if isinstance(name, str) else None
+        if canonical is not None:
+            entry = ogb_entry(canonical)
+            if entry is None:
+                raise ValueError(f"graphkit.data: {canonical!r} is a heterogeneous OGB data set; "
+                                 f"graphkit.data.load reads homogeneous OGB data sets only") from None
+            return entry
         raise
 
 

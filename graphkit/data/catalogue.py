@@ -225,4 +225,5 @@ def resolve(name: str, roots: list[Path]) -> Entry:
     hint = f" (did you mean {cat[close[0]].name!r}?)" if close else ""
     raise ValueError(f"graphkit.data: unknown dataset {name!r}{hint}; known: {known}. Any TU "
                      f"dataset loads as 'tu:<NAME>' and any SEAL-style <Name>.mat network as "
-                     f"'seal:<Name>'; add a datasets/<name>.yaml entry for others")
+                     f"'seal:<Name>', any homogeneous OGB data set by its OGB name "
+                     f"('ogbn-arxiv'); add a datasets/<name>.yaml entry for others")

@@ -75,6 +75,16 @@ def test_ogbl_link_dataset_with_numpy_split_files(fake_ddi):
     assert s["test_neg"].shape == (2, 10) and s["train_pos"].dtype == torch.long
 
 
+def test_ogb_names_are_case_insensitive(fake_arxiv):
+    data, spec = load("OGBN-Arxiv", root=fake_arxiv)
+    assert spec.evaluator == "ogbn-arxiv" and data.num_nodes == N
+
+
+def test_heterogeneous_ogb_is_refused_clearly():
+    with pytest.raises(ValueError, match="'ogbn-mag' is a heterogeneous OGB data set"):
+        load("ogbn-mag")
+
+
 def test_unknown_ogb_name_is_unknown():
     with pytest.raises(ValueError, match="unknown dataset 'ogbn-nope'"):
         load("ogbn-nope")

@@ -67,15 +67,27 @@ def _import_ogb() -> Any:
     return ogb
 
 
+def _master(group: str) -> Any:
+    import pandas as pd
+    path = Path(_import_ogb().__file__).parent / group / "master.csv"
+    return pd.read_csv(path, index_col=0, keep_default_na=False)
+
+
+def canonical_name(name: str) -> str | None:
+    """ogb's spelling of ``name`` (case-insensitive: ``ogbn-papers100m`` -> ``ogbn-papers100M``)."""
+    group = GROUPS.get(name.strip().lower().split("-")[0])
+    if group is None:
+        return None
+    matches = [k for k in _master(group).columns if k.lower() == name.strip().lower()]
+    return matches[0] if matches else None
+
+
 def meta_info(name: str) -> dict[str, str] | None:
     """Row of ogb's own ``master.csv`` for ``name`` (``None`` when ogb does not know it)."""
-    ogb = _import_ogb()
-    import pandas as pd
     group = GROUPS.get(name.split("-")[0])
     if group is None:
         return None
-    path = Path(ogb.__file__).parent / group / "master.csv"
-    master = pd.read_csv(path, index_col=0, keep_default_na=False)
+    master = _master(group)
     return dict(master[name]) if name in master else None
 
 
