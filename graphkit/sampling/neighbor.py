@@ -167,6 +167,11 @@ class DenseMapper:
             new = cand
         return buf.index_select(0, key) - base, new
 
+    def lookup(self, key: Tensor) -> Tensor:
+        """Local id of every key, ``-1`` for keys not sampled in this batch."""
+        v = self.buf.index_select(0, key)
+        return torch.where(v >= self.base, v - self.base, -1)
+
     def close(self) -> None:
         pass
 
@@ -210,6 +215,7 @@ def hetero_neighbor_sample(
     weighted: bool = False,
     buffers: dict[NodeType, Tensor] | None = None,
     epoch: int = 1,
+    induced: bool = False,
 ) -> tuple[dict, dict, dict, dict, dict | None, dict, dict]:
     r"""Sample a multi-hop subgraph around ``seed`` over the edge types of ``csc``.
 
@@ -230,6 +236,9 @@ def hetero_neighbor_sample(
         buffers: dense ``(N_t,)`` long buffers (non-disjoint mapping), filled with ``-1`` when
             new; reused across calls with a growing ``epoch`` (see :class:`DenseMapper`).
         epoch (int): a number larger than at any earlier call with the same buffers.
+        induced (bool): return every edge between the sampled nodes instead of the sampled
+            edges (``subgraph_type="induced"``; not with ``disjoint``); ``num_sampled_edges``
+            is then :obj:`None`.
 
     Returns:
         ``(node, row, col, edge, batch, num_sampled_nodes, num_sampled_edges)`` as in
@@ -316,5 +325,17 @@ def hetero_neighbor_sample(
     cat = lambda xs: torch.cat(xs) if xs else torch.empty(0, **long)
     node = {t: cat(nodes[t]) for t in node_types}
     batch = {t: cat(batches[t]) for t in node_types} if disjoint else None
+    if induced:  # every edge among the sampled nodes (the dense buffers still hold this batch)
+        for et, C in csc.items():
+            dst = node[et[-1]]
+            idx, slot = _expand_ranges(C.colptr.index_select(0, dst),
+                                       (C.colptr.index_select(0, dst + 1) -
+                                        C.colptr.index_select(0, dst)))
+            src_local = mappers[et[0]].lookup(C.row.index_select(0, slot))
+            keep = (src_local >= 0).nonzero().view(-1)
+            rows[et] = [src_local.index_select(0, keep)]
+            cols[et] = [idx.index_select(0, keep)]
+            edges[et] = [C.perm.index_select(0, slot.index_select(0, keep))]
+        num_sampled_edges = None
     return (node, {e: cat(v) for e, v in rows.items()}, {e: cat(v) for e, v in cols.items()},
             {e: cat(v) for e, v in edges.items()}, batch, num_sampled_nodes, num_sampled_edges)

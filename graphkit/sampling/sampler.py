@@ -110,7 +110,9 @@ class GraphkitNeighborSampler(BaseSampler):
     Args:
         data (Data or HeteroData): the graph (its ``edge_index`` device is the sampling device).
         num_neighbors (List[int] or Dict[EdgeType, List[int]]): fan-out per hop (``-1``: all).
-        subgraph_type (str): ``"directional"`` or ``"bidirectional"``. (default: ``"directional"``)
+        subgraph_type (str): ``"directional"`` (the sampled edges), ``"bidirectional"`` (plus their
+            reverses) or ``"induced"`` (every edge among the sampled nodes).
+            (default: ``"directional"``)
         replace (bool): sample with replacement. (default: :obj:`False`)
         disjoint (bool): one subgraph per seed (forced by temporal sampling). (default: :obj:`False`)
         temporal_strategy (str): ``"uniform"`` or ``"last"`` (most recent). (default: ``"uniform"``)
@@ -159,7 +161,11 @@ class GraphkitNeighborSampler(BaseSampler):
         check_choice(owner, "backend", backend, BACKENDS)
         if isinstance(subgraph_type, SubgraphType):
             subgraph_type = subgraph_type.value
-        check_choice(owner, "subgraph_type", subgraph_type, {"directional", "bidirectional"})
+        check_choice(owner, "subgraph_type", subgraph_type,
+                     {"directional", "bidirectional", "induced"})
+        if subgraph_type == "induced" and (disjoint or time_attr is not None):
+            raise ValueError(f"{owner}: subgraph_type='induced' cannot be combined with disjoint "
+                             f"or temporal sampling (as in PyG); use 'directional'")
         check_choice(owner, "temporal_strategy", temporal_strategy, {"uniform", "last"})
         if backend == "auto":
             backend = "pyg-lib" if pyg_typing.WITH_PYG_LIB else "torch"
@@ -355,7 +361,7 @@ class GraphkitNeighborSampler(BaseSampler):
             self.csc, self._num_nodes_d, seed_d, self._fanouts, seed_time=st_d,
             replace=self.replace, disjoint=self.disjoint,
             temporal_strategy=self.temporal_strategy, weighted=self.weight_attr is not None,
-            buffers=buffers, epoch=epoch)
+            buffers=buffers, epoch=epoch, induced=self.subgraph_type == "induced")
         if self._data_device != self.device:  # e.g. sampled on the GPU, features on the CPU
             node, row, col, edge = ({k: v.to(self._data_device) for k, v in d.items()}
                                     for d in (node, row, col, edge))
@@ -365,7 +371,8 @@ class GraphkitNeighborSampler(BaseSampler):
                                        num_sampled_nodes=nsn, num_sampled_edges=nse)
         return SamplerOutput(node=node[_N], row=row[_E], col=col[_E], edge=edge[_E],
                              batch=batch[_N] if batch is not None else None,
-                             num_sampled_nodes=nsn[_N], num_sampled_edges=nse[_E])
+                             num_sampled_nodes=nsn[_N],
+                             num_sampled_edges=nse[_E] if nse is not None else None)
 
     def __repr__(self) -> str:
         extra = "".join([

@@ -5,7 +5,7 @@ from scipy.stats import chisquare
 from torch_geometric.data import Data, HeteroData
 from torch_geometric.loader import LinkLoader, NodeLoader
 from torch_geometric.sampler import NegativeSampling
-from torch_geometric.utils import coalesce
+from torch_geometric.utils import coalesce, subgraph
 
 from graphkit.registry import SAMPLERS
 from graphkit.sampling import GraphkitNeighborSampler, available_backends
@@ -257,7 +257,8 @@ def test_bidirectional_subgraph():
     ({"num_neighbors": [5], "time_attr": "when"}, "temporal sampling asked .*'when'"),
     ({"num_neighbors": [5], "weight_attr": "w"}, "weight_attr='w' is missing"),
     ({"num_neighbors": [5], "backend": "dgl"}, "'backend' must be one of"),
-    ({"num_neighbors": [5], "subgraph_type": "induced"}, "'subgraph_type' must be one of"),
+    ({"num_neighbors": [5], "subgraph_type": "full"}, "'subgraph_type' must be one of"),
+    ({"num_neighbors": [5], "subgraph_type": "induced", "disjoint": True}, "cannot be combined"),
 ])
 def test_bad_arguments_raise_clear_errors(kw, match):
     with pytest.raises((ValueError, TypeError), match=match):
@@ -344,6 +345,16 @@ def test_hetero_edge_time_and_weighted_temporal():
     for et in h.edge_types:
         assert bool((h[et].t[b[et].e_id] <= 5).all())
         assert torch.bincount(b[et].edge_index[1]).max() <= 3 if b[et].num_edges else True
+
+
+def test_induced_subgraph_holds_every_edge_among_sampled_nodes():
+    data = make_graph()
+    (b,) = batches(data, torch.arange(10), batch_size=10, subgraph_type="induced")
+    ei, _, mask = subgraph(b.n_id, data.edge_index, relabel_nodes=True, num_nodes=300,
+                           return_edge_mask=True)
+    want = sorted(zip(ei[0].tolist(), ei[1].tolist(), mask.nonzero().view(-1).tolist()))
+    got = sorted(zip(*b.edge_index.tolist(), b.e_id.tolist()))
+    assert got == want and "num_sampled_edges" not in b
 
 
 def test_registry_and_repr():
