@@ -64,18 +64,19 @@ def plan(name: str) -> list[tuple[str, str, int, int]]:
     add("cora", MAIN, [64], [0])
     # 2. the depth curve on Cora, main kinds, seed 0
     add("cora", MAIN, [2, 8, 32], [0])
-    # 3. the other kinds at 64 and 8 layers on Cora, seed 0
-    add("cora", OTHERS, [64, 8], [0])
-    # 4. CSBM and CiteSeer depth curves, main kinds, seed 0
+    # 3. CSBM depth curve, main kinds, seed 0
     add("csbm", MAIN, [2, 8, 32, 64], [0])
+    # 4. the other kinds at 8 and 64 layers on Cora, seed 0
+    add("cora", OTHERS, [8, 64], [0])
+    # 5. CiteSeer depth curve, main kinds, seed 0
     add("citeseer", MAIN, [2, 8, 32, 64], [0])
-    # 5. more seeds for the main kinds on Cora (up to 5), remaining depths
-    add("cora", MAIN, [64, 2, 8, 32], [1, 2])
+    # 6. more seeds (up to 5) and the remaining depths
+    add("cora", MAIN, [2, 8, 64, 32], [1, 2])
     add("cora", MAIN + OTHERS, [4, 16], [0])
     add("cora", OTHERS, [2, 32], [0])
-    add("cora", MAIN, [64, 2, 8, 32], [3, 4])
-    add("csbm", MAIN, [2, 8, 32, 64], [1, 2])
-    add("citeseer", MAIN, [2, 8, 32, 64], [1, 2])
+    add("cora", MAIN, [2, 8, 64, 32], [3, 4])
+    add("csbm", MAIN, [2, 8, 32, 64], [1, 2, 3, 4])
+    add("citeseer", MAIN, [2, 8, 32, 64], [1, 2, 3, 4])
     return runs
 
 
@@ -97,6 +98,8 @@ def run_one(data, dataset: str, kind: str, depth: int, seed: int, args) -> dict:
     diag = rec.measure(data)
     rec.remove()
     return {"dataset": dataset, "kind": kind, "depth": depth, "seed": seed, **res,
+            "max_epochs": args.gcnii_epochs if kind == "gcnii" else args.epochs,
+            "patience": 100 if kind == "gcnii" else args.patience, "threads": args.threads,
             "final_energy": diag["dirichlet_energy"][-1],
             "final_energy_ratio": diag["energy_ratio"][-1],
             "final_mad": diag["mad"][-1],

@@ -40,7 +40,7 @@ def dirichlet_energy(x: Tensor, edge_index: Tensor, sqrt: bool = True) -> Tensor
         - **input:** :math:`(|\mathcal{V}|, F)` (or :math:`(|\mathcal{V}|, *)`, flattened),
           :math:`(2, |\mathcal{E}|)`; **output:** scalar
     """
-    x = x.reshape(x.size(0), -1)
+    x = x.flatten(1) if x.dim() > 2 else x.view(-1, 1) if x.dim() == 1 else x
     check_edge_index("dirichlet_energy", edge_index, x.size(0))
     if x.size(0) == 0:
         return x.new_zeros(())
@@ -62,7 +62,8 @@ def mad(x: Tensor, mask: Tensor | None = None, eps: float = 1e-8) -> Tensor:
         \bar{d}_i = \frac{\sum_j D_{ij} M_{ij}}{\sum_j \mathbb{1}[D_{ij} M_{ij} > 0]}, \quad
         \mathrm{MAD} = \frac{\sum_i \bar{d}_i}{\sum_i \mathbb{1}[\bar{d}_i > 0]}
 
-    Zero rows get cosine distance 1 to everything (``eps`` avoids NaN). The result lies in
+    Distances below :math:`10^{-6}` (fp32 rounding of parallel pairs, e.g. a node with itself)
+    count as 0. Zero rows get cosine distance 1 to everything (``eps`` avoids NaN). The result lies in
     :math:`[0, 2]`; it is 0 when all target pairs are parallel. Dense :math:`O(N^2)` memory.
 
     Args:
@@ -74,14 +75,14 @@ def mad(x: Tensor, mask: Tensor | None = None, eps: float = 1e-8) -> Tensor:
         - **input:** :math:`(|\mathcal{V}|, F)`, mask :math:`(|\mathcal{V}|, |\mathcal{V}|)`;
           **output:** scalar
     """
-    x = x.reshape(x.size(0), -1).float()
+    x = (x.flatten(1) if x.dim() > 2 else x).float()
     D = _cosine_distance(x, eps)
     if mask is not None:
         if mask.shape != D.shape:
             raise ValueError(f"mad: 'mask' must have shape {tuple(D.shape)}; got "
                              f"{tuple(mask.shape)}")
         D = D * mask.to(D.dtype)
-    D = torch.where(D > 1e-12, D, torch.zeros_like(D))   # rounding of parallel pairs counts as 0
+    D = torch.where(D > 1e-6, D, torch.zeros_like(D))   # fp32 rounding of parallel pairs -> 0
     count = (D > 0).sum(dim=1)
     d_bar = D.sum(dim=1) / count.clamp_min(1)
     n_pos = (d_bar > 0).sum()

@@ -4,6 +4,7 @@ Registered in ``MODELS`` as ``"deepgnn"`` (and ``"gcnii"``: GCNII's configuratio
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -13,9 +14,9 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.resolver import activation_resolver
 
 from graphkit._checks import check_choice, check_range, check_type
-from graphkit.nn.norm import NodeNorm
+from graphkit.nn.norm import NodeNorm, build_norm
 from graphkit.nn.residual import ResidualStack
-from graphkit.registry import CONVS, MODELS, RESIDUALS
+from graphkit.registry import CONVS, MODELS, NORMS, RESIDUALS
 
 BUILTIN_CONVS = {"gcn", "prop", "sage", "gin", "gat", "graphconv"}
 #: residual kinds whose branch is pre-activated (norm -> act -> dropout -> conv, DeeperGCN res+)
@@ -59,10 +60,12 @@ class SparseAdj:
     def __init__(self, edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> None:
         w = edge_weight.detach()
         self.num_nodes = num_nodes
-        self.P = torch.sparse_coo_tensor(edge_index.flip(0), w, (num_nodes, num_nodes)
-                                         ).coalesce().to_sparse_csr()
-        self.PT = torch.sparse_coo_tensor(edge_index, w, (num_nodes, num_nodes)
-                                          ).coalesce().to_sparse_csr()
+        size = (num_nodes, num_nodes)
+        with warnings.catch_warnings():  # "CSR support is in beta" / "invariant checks off"
+            warnings.simplefilter("ignore", UserWarning)
+            self.P = torch.sparse_coo_tensor(edge_index.flip(0), w, size).coalesce(
+                ).to_sparse_csr()
+            self.PT = torch.sparse_coo_tensor(edge_index, w, size).coalesce().to_sparse_csr()
 
     def matmul(self, x: Tensor) -> Tensor:
         return _SpMM.apply(self.P, self.PT, x)
@@ -290,6 +293,7 @@ class DeepGNN(torch.nn.Module):
             raise ValueError(f"DeepGNN: unknown conv {conv!r}; known: "
                              f"{sorted(BUILTIN_CONVS | set(CONVS.names()))}")
         RESIDUALS.get(residual)  # unknown kind -> ValueError listing the known ones
+        NORMS.get(norm)
         key = residual.lower().replace("-", "_")
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.out_channels, self.num_layers = out_channels, num_layers
@@ -306,14 +310,14 @@ class DeepGNN(torch.nn.Module):
         for _ in range(num_layers):
             c, takes_w = make_conv(conv, hidden_channels, **dict(conv_kwargs or {}))
             self._takes_weight = takes_w
-            branches.append(ConvBranch(c, NodeNorm(norm, hidden_channels), branch_act,
+            branches.append(ConvBranch(c, build_norm(norm, hidden_channels), branch_act,
                                        dropout, order, takes_w))
         kind = "plain" if key == "preact" else residual
         self.lin_in = torch.nn.Linear(in_channels, hidden_channels)
         self.act = torch.nn.Identity() if act is None else activation_resolver(act)
         self.stack = ResidualStack(kind, branches, hidden_channels, drop_path=drop_path,
                                    drop_path_mode=drop_path_mode, **residual_kwargs)
-        self.final_norm = NodeNorm(norm if order == "pre" else "none", self.stack.out_channels)
+        self.final_norm = build_norm(norm if order == "pre" else "none", self.stack.out_channels)
         self.lin_out = torch.nn.Linear(self.stack.out_channels, out_channels)
         self._adj_cache: tuple | None = None
         self._x_cache: tuple | None = None

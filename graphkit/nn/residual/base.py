@@ -193,8 +193,14 @@ class ResidualBlock(torch.nn.Module):
         raise NotImplementedError
 
     def reset_parameters(self) -> None:
+        """Reset the branch and the residual parameters."""
         if self.branch is not None and hasattr(self.branch, "reset_parameters"):
             self.branch.reset_parameters()
+        self.reset_residual_parameters()
+
+    def reset_residual_parameters(self) -> None:
+        """Reset only the residual kind's own parameters to their exact starting values
+        (``__init__`` calls this: wrapping a layer never re-initialises it)."""
 
     def extra_repr(self) -> str:
         s = f"{self.channels}, layer={self.layer_index}/{self.num_layers}"

@@ -73,7 +73,7 @@ class Residual(ResidualBlock):
         self.act_name = act
         self.act = _activation(act)
         self.dropout = float(dropout)
-        self.reset_parameters()
+        self.reset_residual_parameters()
 
     def forward(self, x: Tensor, *args: Any, state: DepthState | None = None,
                 **kwargs: Any) -> Tensor:
@@ -86,8 +86,7 @@ class Residual(ResidualBlock):
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
         return x + fx
 
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
+    def reset_residual_parameters(self) -> None:
         if self.norm is not None and hasattr(self.norm, "reset_parameters"):
             self.norm.reset_parameters()
 
@@ -140,13 +139,12 @@ class ReZero(ResidualBlock):
         check_range("ReZero", "init_alpha", init_alpha)
         self.init_alpha = float(init_alpha)
         self.alpha = torch.nn.Parameter(torch.empty(1))
-        self.reset_parameters()
+        self.reset_residual_parameters()
 
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
         return x + self.alpha * fx
 
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
+    def reset_residual_parameters(self) -> None:
         torch.nn.init.constant_(self.alpha, self.init_alpha)
 
     def extra_repr(self) -> str:
@@ -192,7 +190,7 @@ class InitialResidual(ResidualBlock):
         self.act_name = act
         self.act = _activation(act)
         self.weight = torch.nn.Linear(channels, channels, bias=False)
-        self.reset_parameters()
+        self.reset_residual_parameters()
 
     def forward(self, x: Tensor, *args: Any, state: DepthState | None = None,
                 **kwargs: Any) -> Tensor:
@@ -205,8 +203,7 @@ class InitialResidual(ResidualBlock):
         z = (1.0 - self.alpha) * fx + self.alpha * state.x0
         return self.act((1.0 - self.beta) * z + self.beta * self.weight(z))
 
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
+    def reset_residual_parameters(self) -> None:
         self.weight.reset_parameters()
 
     def extra_repr(self) -> str:

@@ -46,7 +46,7 @@ class DenseResidual(ResidualBlock):
                  ) -> None:
         super().__init__(branch, channels, **kwargs)
         self.transition = torch.nn.Linear((self.layer_index + 1) * channels, channels)
-        self.reset_parameters()
+        self.reset_residual_parameters()
 
     def forward(self, x: Tensor, *args: Any, state: DepthState | None = None,
                 **kwargs: Any) -> Tensor:
@@ -58,8 +58,7 @@ class DenseResidual(ResidualBlock):
         h = self.transition(torch.cat(prev, dim=-1))
         return self.run_branch(h, args, kwargs, state)
 
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
+    def reset_residual_parameters(self) -> None:
         if hasattr(self, "transition"):
             # start as "read the newest representation": identity on the last block of columns
             with torch.no_grad():

@@ -162,15 +162,14 @@ class HyperConnections(ResidualBlock):
             self.dynamic_beta = torch.nn.Parameter(torch.empty(channels))
             self.scale_alpha = torch.nn.Parameter(torch.empty(1))
             self.scale_beta = torch.nn.Parameter(torch.empty(1))
-        self.reset_parameters()
+        self.reset_residual_parameters()
 
     @classmethod
     def stack_io(cls, channels: int, num_layers: int, num_streams: int = 4,
                  reduce: str = "mean", **kwargs: Any) -> StackIO:
         return StreamIO(num_streams, reduce)
 
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
+    def reset_residual_parameters(self) -> None:
         n, k = self.num_streams, self.layer_index % self.num_streams
         with torch.no_grad():
             a = self.static_alpha

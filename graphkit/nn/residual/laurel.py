@@ -107,14 +107,13 @@ class LaurelRW(ResidualBlock):
                  normalize: str = "softmax", **kwargs: Any) -> None:
         super().__init__(branch, channels, **kwargs)
         self.rw = _RWWeights(normalize)
-        self.reset_parameters()
+        self.reset_residual_parameters()
 
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
         alpha, beta = self.rw()
         return alpha * fx + beta * x
 
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
+    def reset_residual_parameters(self) -> None:
         self.rw.reset_parameters()
 
     def extra_repr(self) -> str:
@@ -153,7 +152,7 @@ class LaurelLR(ResidualBlock):
         self.rank = rank
         self.lowrank = _LowRank(channels, rank, init)
         self.rw = _RWWeights("softmax") if rw else None
-        self.reset_parameters()
+        self.reset_residual_parameters()
 
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
         skip = x + self.lowrank(x)
@@ -162,8 +161,7 @@ class LaurelLR(ResidualBlock):
         alpha, beta = self.rw()
         return alpha * fx + beta * skip
 
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
+    def reset_residual_parameters(self) -> None:
         self.lowrank.reset_parameters()
         if self.rw is not None:
             self.rw.reset_parameters()
@@ -210,7 +208,7 @@ class LaurelPA(ResidualBlock):
         self.gamma = torch.nn.Parameter(torch.empty(num_prev))
         self.maps = None if rank is None else torch.nn.ModuleList(
             [_LowRank(channels, rank, "xavier", zero_up=False) for _ in range(num_prev)])
-        self.reset_parameters()
+        self.reset_residual_parameters()
 
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
         prev = [x] if state is None or not state.history else state.history[-self.num_prev:]
@@ -219,8 +217,7 @@ class LaurelPA(ResidualBlock):
             out = out + self.gamma[j] * (h if self.maps is None else self.maps[j](h))
         return out
 
-    def reset_parameters(self) -> None:
-        super().reset_parameters()
+    def reset_residual_parameters(self) -> None:
         torch.nn.init.zeros_(self.gamma)
         if self.maps is not None:
             for m in self.maps:
