@@ -257,11 +257,14 @@ def hetero_neighbor_sample(
     num_sampled_nodes = {t: [] for t in node_types}
     times: list[Tensor] = []
     offset = 0
-    for t in node_types:
+    # disjoint subgraph ids follow the order of the seed dict, as in pyg-lib
+    for t in [t for t in seed if t in num_nodes] + [t for t in node_types if t not in seed]:
         s = seed.get(t, torch.empty(0, **long)).to(device=device, dtype=torch.long)
         b = torch.arange(offset, offset + s.numel(), **long)
         offset += s.numel()
-        if seed_time is not None and t in seed_time:
+        if seed_time is not None and s.numel():
+            if t not in seed_time:
+                raise ValueError(f"hetero_neighbor_sample: seeds of type {t!r} have no seed time")
             times.append(seed_time[t].to(device))
         if disjoint:
             mappers[t] = SortMapper(b * num_nodes[t] + s)

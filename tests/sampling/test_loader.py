@@ -102,3 +102,21 @@ def test_hetero_link_neighbor_loader():
     assert torch.equal(torch.stack([b["u"].n_id[eli[0, :30]], b["i"].n_id[eli[1, :30]]]),
                        h[et].edge_index[:, b[et].input_id])
     assert set(b.edge_types) == set(h.edge_types)
+
+
+def test_hetero_disjoint_link_batches_pair_endpoints():
+    """Disjoint link sampling: the subgraph of link j holds both of its endpoints (batch j)."""
+    h = HeteroData()
+    h["u"].x, h["i"].x = torch.randn(30, 2), torch.randn(20, 2)
+    h["u", "r", "i"].edge_index = torch.stack([torch.randint(30, (90,)), torch.randint(20, (90,))])
+    h = ToUndirected()(h)
+    et = ("u", "r", "i")
+    b = next(iter(LinkNeighborLoader(h, [2, 2], edge_label_index=(et, h[et].edge_index),
+                                     disjoint=True, batch_size=10)))
+    eli = b[et].edge_label_index
+    assert torch.equal(b["u"].batch[eli[0]], torch.arange(10))
+    assert torch.equal(b["i"].batch[eli[1]], torch.arange(10))
+    for key in b.edge_types:
+        s, _, d = key
+        ei = b[key].edge_index
+        assert torch.equal(b[s].batch[ei[0]], b[d].batch[ei[1]])
