@@ -38,11 +38,12 @@ class ChecksumError(ValueError):
     """A raw file does not match the sha256 recorded in the catalogue."""
 
 
-def cache_dir() -> Path:
-    """``$GRAPHKIT_CACHE`` or ``~/.cache/graphkit`` (created on demand)."""
+def cache_dir(create: bool = True) -> Path:
+    """``$GRAPHKIT_CACHE`` or ``~/.cache/graphkit`` (created unless ``create=False``)."""
     path = Path(os.environ.get("GRAPHKIT_CACHE") or Path.home() / ".cache" / "graphkit")
     path = path.expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -53,7 +54,7 @@ def data_roots(root: str | os.PathLike | None = None) -> list[Path]:
         roots.append(Path(root).expanduser())
     elif os.environ.get("GRAPHKIT_DATA"):
         roots.append(Path(os.environ["GRAPHKIT_DATA"]).expanduser())
-    roots.append(cache_dir() / "downloads")
+    roots.append(cache_dir(create=False) / "downloads")
     return roots
 
 

@@ -178,3 +178,10 @@ def test_offline_flag(monkeypatch):
     monkeypatch.setenv("GRAPHKIT_OFFLINE", "1")
     assert storage.offline()
     torch.manual_seed(0)
+
+
+def test_synthetic_load_writes_nothing(tmp_path, monkeypatch):
+    cache = tmp_path / "never-created"
+    monkeypatch.setenv("GRAPHKIT_CACHE", str(cache))
+    load("csbm", num_nodes=50)
+    assert not cache.exists()
