@@ -8,6 +8,7 @@ Parts (``--parts``, comma separated):
   replacement, temporal (disjoint) sampling; torch-sparse's sampler when it is importable.
 - ``scaling``: time per batch vs graph size (100k .. 10M edges, average degree 10, fixed batch
   and fan-out) and vs batch x fan-out (on the largest graph); writes a PNG.
+- ``walks``: uniform and node2vec walks (100k walkers x 20 steps) on the big graph.
 - ``train``: GraphSAGE (PyG's ``GraphSAGE``, 2 layers, hidden 64) mini-batch epoch over 10% of
   the nodes as training seeds on the big graph, and mini-batch vs full-batch epoch on a graph
   where full batch fits (100k nodes / 1M edges).
@@ -206,6 +207,26 @@ def plot_scaling(res, args):
     res["figure"] = os.path.relpath(path, os.path.dirname(HERE))
 
 
+def part_walks(args, device, res, big=None):
+    from graphkit.sampling import RandomWalkSampler
+    data = big[0] if big is not None else make_graph(args.nodes, args.edges, device)
+    t0 = time.perf_counter()
+    walker = RandomWalkSampler(data.edge_index, data.num_nodes)
+    sync(device)
+    build = time.perf_counter() - t0
+    W, L = args.walkers, args.walk_length
+    rows = []
+    for p_, q_ in ((1.0, 1.0), (1.0, 0.5), (4.0, 0.25)):
+        walker.p, walker.q = p_, q_
+        gen = torch.Generator().manual_seed(3)
+        starts = iter([torch.randint(data.num_nodes, (W,), generator=gen).to(device)
+                       for _ in range(4)])
+        t = timed(lambda it=starts: walker(next(it), L), device, reps=2, warmup=1)
+        rows.append({"p": p_, "q": q_, "walkers": W, "steps": L, "s": t, "steps_per_s": W * L / t})
+        print(f"  walks p={p_} q={q_}: {t:.2f} s for {W}x{L} steps", flush=True)
+    res["walks"] = {"build_s": build, "runs": rows}
+
+
 def sage_epoch(data, loader, model, opt, device):
     model.train()
     t = time.perf_counter()
@@ -282,7 +303,9 @@ def main():
     p.add_argument("--reps", type=int, default=20)
     p.add_argument("--scaling-edges", nargs="+",
                    default=["100000", "300000", "1000000", "3000000", "10000000"])
-    p.add_argument("--parts", default="speed,scaling,train")
+    p.add_argument("--walkers", type=int, default=100_000)
+    p.add_argument("--walk-length", type=int, default=20)
+    p.add_argument("--parts", default="speed,scaling,walks,train")
     p.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
     p.add_argument("--out", default=None, help="write the figures as JSON here")
     p.add_argument("--replot", default=None, help="only redraw the PNG from a --out JSON")
@@ -297,6 +320,7 @@ def main():
     if args.quick:
         args.nodes, args.edges, args.small_nodes, args.small_edges = 20_000, 200_000, 5_000, 50_000
         args.reps, args.scaling_edges = 3, ["20000", "200000"]
+        args.walkers, args.walk_length = 2000, 5
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
@@ -314,6 +338,8 @@ def main():
                                      for k, v in r.items()}), flush=True)
     if "scaling" in parts:
         part_scaling(args, device, res, big)
+    if "walks" in parts:
+        part_walks(args, device, res, big)
     if "train" in parts:
         part_train(args, device, res, big)
     res["total_s"] = time.perf_counter() - t0
