@@ -138,8 +138,8 @@ class DenseMapper:
 
     Entry :math:`v` holds :math:`\mathrm{epoch} \cdot 2^{32} + \mathrm{local}(v)` when
     :math:`v` was seen in the current batch; anything below :math:`\mathrm{epoch} \cdot 2^{32}`
-    means unseen, so nothing needs resetting between batches (``buffer[0]`` of a fresh buffer
-    must be filled with ``-1``; the caller passes a new ``epoch >= 1`` for every batch).
+    means unseen, so nothing needs resetting between batches (a fresh buffer is filled
+    with ``-1``; the caller passes a new ``epoch >= 1`` for every batch).
     """
 
     def __init__(self, buffer: Tensor, seed: Tensor, epoch: int) -> None:

@@ -129,6 +129,11 @@ class GraphkitNeighborSampler(BaseSampler):
             (default: the device of ``edge_index``)
         num_layers (int, optional): if given, ``num_neighbors`` must have this many hops.
 
+    .. note::
+        One instance reuses a node-id buffer across batches, so it must not be called from
+        several threads at once; :class:`~torch.utils.data.DataLoader` worker processes each
+        hold their own copy, which is fine.
+
     Shapes:
         - **input:** :class:`~torch_geometric.sampler.NodeSamplerInput` with :math:`B` seeds
         - **output:** ``node`` :math:`(B + \sum_\ell n_\ell,)`, ``row``/``col``/``edge``
