@@ -17,6 +17,7 @@ from torch_geometric.loader import DataLoader
 from torch_geometric.utils import negative_sampling, to_undirected
 
 from graphkit.data.spec import Split, TaskSpec
+from graphkit.train.distributed import DistEnv, gather_cat, shard
 from graphkit.train.metrics import get_metric, link_metrics
 from graphkit.train.models import build_task_model
 
@@ -44,9 +45,10 @@ class Task:
     resumed run draws the same batches as an uninterrupted one."""
 
     def __init__(self, data: Any, spec: TaskSpec, split: Split, cfg, device: torch.device,
-                 split_index: int, seed: int) -> None:
+                 split_index: int, seed: int, env: Optional[DistEnv] = None) -> None:
         self.spec, self.cfg, self.device = spec, cfg, device
         self.split_index, self.seed = split_index, seed
+        self.env = env or DistEnv()
         self.metric = get_metric(spec.metric, spec.evaluator)
         use_amp = cfg.train.amp and device.type == "cuda"
         self.autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
@@ -65,10 +67,12 @@ class Task:
 
 
 class NodeTask(Task):
-    """Full-batch node classification / regression on one ``Data``."""
+    """Node classification / regression on one ``Data``: full-batch (``train.loader: full``) or
+    mini-batches of seed nodes with graphkit's neighbor sampler (``train.loader: neighbor``).
+    Evaluation is full-batch (exact)."""
 
-    def __init__(self, data: Data, spec, split, cfg, device, split_index, seed) -> None:
-        super().__init__(data, spec, split, cfg, device, split_index, seed)
+    def __init__(self, data: Data, spec, split, cfg, device, split_index, seed, env=None) -> None:
+        super().__init__(data, spec, split, cfg, device, split_index, seed, env)
         if getattr(data, "y", None) is None:
             raise ValueError(f"dataset {spec.name!r}: node task needs labels 'y'; the graph has none")
         train = split["train"]
@@ -76,7 +80,13 @@ class NodeTask(Task):
         if val is None:
             train, val = _carve(train, cfg.train.val_ratio, split_index)
         self.idx = {"train": train.to(device), "val": val.to(device), "test": split["test"].to(device)}
+        self.train_shard = shard(self.idx["train"], self.env)
         self.data = data.to(device, non_blocking=True)
+        self.sampler = None
+        if cfg.train.loader == "neighbor":
+            from graphkit.sampling import GraphkitNeighborSampler
+            self.sampler = GraphkitNeighborSampler(self.data, list(cfg.train.num_neighbors),
+                                                   num_layers=cfg.model.num_layers)
 
     def build_model(self):
         return build_task_model("node", self.cfg.model, self.spec.num_features, self.spec.num_outputs,
@@ -84,27 +94,56 @@ class NodeTask(Task):
 
     def train_epoch(self, model, optimizer, epoch):
         model.train()
+        if self.sampler is not None:
+            return self._train_minibatch(model, optimizer, epoch)
         optimizer.zero_grad(set_to_none=True)
+        idx = self.train_shard
         with self.autocast():
             out = model(self.data)
-            loss = _loss(self.spec.kind, out[self.idx["train"]].float(), self.data.y[self.idx["train"]])
+            loss = _loss(self.spec.kind, out[idx].float(), self.data.y[idx])
         loss.backward()
         optimizer.step()
         return float(loss.detach())
+
+    def _train_minibatch(self, model, optimizer, epoch):
+        from torch_geometric.loader import NodeLoader
+        loader = NodeLoader(self.data, node_sampler=self.sampler, input_nodes=self.train_shard.cpu(),
+                            batch_size=self.cfg.train.batch_size, shuffle=True,
+                            generator=self.generator(epoch), num_workers=self.cfg.train.num_workers,
+                            pin_memory=self.device.type == "cuda")
+        total, count, cap = 0.0, 0, self.cfg.train.max_steps_per_epoch
+        for step, batch in enumerate(loader):
+            if cap and step >= cap:
+                break
+            batch = batch.to(self.device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            with self.autocast():
+                out = model(batch)[: batch.batch_size].float()
+                loss = _loss(self.spec.kind, out, batch.y[: batch.batch_size])
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * batch.batch_size
+            count += batch.batch_size
+        return total / max(count, 1)
 
     @torch.no_grad()
     def evaluate(self, model):
         model.eval()
         with self.autocast():
             out = model(self.data).float()
-        return {k: {self.spec.metric: self.metric(out[i], self.data.y[i])} for k, i in self.idx.items()}
+        res = {}
+        for k, i in self.idx.items():
+            i = shard(i, self.env)  # each rank scores its share; the metric sees all of them
+            res[k] = {self.spec.metric: self.metric(gather_cat(out[i], self.env),
+                                                    gather_cat(self.data.y[i], self.env))}
+        return res
 
 
 class GraphTask(Task):
     """Mini-batched graph classification / regression over a PyG ``Dataset``."""
 
-    def __init__(self, dataset, spec, split, cfg, device, split_index, seed) -> None:
-        super().__init__(dataset, spec, split, cfg, device, split_index, seed)
+    def __init__(self, dataset, spec, split, cfg, device, split_index, seed, env=None) -> None:
+        super().__init__(dataset, spec, split, cfg, device, split_index, seed, env)
         train = split["train"]
         val = split.get("val")
         if val is None:
@@ -114,8 +153,8 @@ class GraphTask(Task):
         bs = cfg.train.batch_size
         ebs = cfg.train.eval_batch_size or bs
         pin = device.type == "cuda"
-        self.loaders = {k: DataLoader(dataset[i], batch_size=ebs, shuffle=False, pin_memory=pin,
-                                      num_workers=cfg.train.num_workers)
+        self.loaders = {k: DataLoader(dataset[shard(i, self.env)], batch_size=ebs, shuffle=False,
+                                      pin_memory=pin, num_workers=cfg.train.num_workers)
                         for k, i in self.idx.items()}
         self._train_subset = dataset[train]
         self._bs, self._pin = bs, pin
@@ -129,8 +168,10 @@ class GraphTask(Task):
 
     def train_epoch(self, model, optimizer, epoch):
         model.train()
-        loader = DataLoader(self._train_subset, batch_size=self._bs, shuffle=True,
-                            generator=self.generator(epoch), pin_memory=self._pin,
+        # one permutation for all ranks, then each rank takes its share of it
+        perm = torch.randperm(len(self._train_subset), generator=self.generator(epoch))
+        loader = DataLoader(self._train_subset[shard(perm, self.env)], batch_size=self._bs,
+                            shuffle=False, pin_memory=self._pin,
                             num_workers=self.cfg.train.num_workers, drop_last=False)
         total, count = 0.0, 0
         cap = self.cfg.train.max_steps_per_epoch
@@ -159,7 +200,8 @@ class GraphTask(Task):
                 with self.autocast():
                     preds.append(model(batch).float().cpu())
                 ys.append(batch.y.cpu())
-            pred, y = torch.cat(preds), torch.cat(ys)
+            pred = gather_cat(torch.cat(preds), self.env)
+            y = gather_cat(torch.cat(ys), self.env)
             if self.spec.kind in ("binary", "multilabel", "regression"):
                 y = y.view(pred.shape)
             res[k] = {self.spec.metric: self.metric(pred, y)}
@@ -171,8 +213,8 @@ class LinkTask(Task):
     negatives each epoch (sampled from non-edges of the training graph, so the sampler never
     sees validation or test positives), AUC / AP / Hits@K on fixed evaluation negatives."""
 
-    def __init__(self, data: Data, spec, split, cfg, device, split_index, seed) -> None:
-        super().__init__(data, spec, split, cfg, device, split_index, seed)
+    def __init__(self, data: Data, spec, split, cfg, device, split_index, seed, env=None) -> None:
+        super().__init__(data, spec, split, cfg, device, split_index, seed, env)
         n = data.num_nodes
         train_pos = split["train_pos"]
         if "val_pos" in split:
@@ -214,10 +256,10 @@ class LinkTask(Task):
         pos = self.pairs["train"][0]
         neg = negative_sampling(self.graph.edge_index, num_nodes=self.graph.num_nodes,
                                 num_neg_samples=pos.size(1))
+        pos, neg = shard(pos, self.env), shard(neg, self.env)
         optimizer.zero_grad(set_to_none=True)
         with self.autocast():
-            z = model.encode(self.graph)
-            logits = model.score(z, torch.cat([pos, neg], dim=1)).float()
+            logits = model(self.graph, torch.cat([pos, neg], dim=1)).float()
         labels = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))]).to(logits.device)
         loss = F.binary_cross_entropy_with_logits(logits, labels)
         loss.backward()
@@ -227,11 +269,16 @@ class LinkTask(Task):
     @torch.no_grad()
     def evaluate(self, model):
         model.eval()
+        model = getattr(model, "module", model)
         with self.autocast():
             z = model.encode(self.graph)
         names = (self.spec.metric,) + self.extra_metrics
-        return {k: link_metrics(model.score(z, p).float().cpu(), model.score(z, q).float().cpu(), names)
-                for k, (p, q) in self.pairs.items()}
+        out = {}
+        for k, (p, q) in self.pairs.items():
+            sp = gather_cat(model.score(z, shard(p, self.env)).float(), self.env).cpu()
+            sq = gather_cat(model.score(z, shard(q, self.env)).float(), self.env).cpu()
+            out[k] = link_metrics(sp, sq, names)
+        return out
 
 
 def _sample_neg(mp: Tensor, n: int, k: int, g: torch.Generator) -> Tensor:
@@ -262,8 +309,9 @@ def _unique_first(key: Tensor) -> tuple[Tensor, Tensor]:
 TASKS: dict[str, type[Task]] = {"node": NodeTask, "graph": GraphTask, "link": LinkTask}
 
 
-def make_task(data, spec: TaskSpec, split_index: int, cfg, device, seed: int) -> Task:
+def make_task(data, spec: TaskSpec, split_index: int, cfg, device, seed: int,
+              env: Optional[DistEnv] = None) -> Task:
     if split_index >= len(spec.splits):
         raise ValueError(f"dataset {spec.name!r} has {len(spec.splits)} splits; split index "
                          f"{split_index} does not exist (use 0..{len(spec.splits) - 1})")
-    return TASKS[spec.task](data, spec, spec.splits[split_index], cfg, device, split_index, seed)
+    return TASKS[spec.task](data, spec, spec.splits[split_index], cfg, device, split_index, seed, env)

@@ -26,12 +26,15 @@ import graphkit
 from graphkit.config import Config
 from graphkit.train.checkpoint import (load_checkpoint, rng_state, save_checkpoint,
                                        seed_everything, set_rng_state, write_json)
+from graphkit.train.distributed import DistEnv, barrier, init_from_env, unwrap, wrap_model
 from graphkit.train.tasks import make_task
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str, env: Optional[DistEnv] = None) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda", env.local_rank) if env and env.enabled else torch.device("cuda")
+        return torch.device("cpu")
     dev = torch.device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"config key 'train.device' is {name!r} but CUDA is not available here; "
@@ -91,8 +94,10 @@ class Trainer:
 
     def __init__(self, cfg: Config, *, resume: bool = False, overwrite: bool = False,
                  progress: bool = True, data: Optional[tuple] = None) -> None:
-        self.cfg, self.resume, self.overwrite, self.progress = cfg, resume, overwrite, progress
-        self.device = resolve_device(cfg.train.device)
+        self.cfg, self.resume, self.overwrite = cfg, resume, overwrite
+        self.env = init_from_env(cfg.train.device)
+        self.progress = progress and self.env.is_main
+        self.device = resolve_device(cfg.train.device, self.env)
         self.out = Path(cfg.out_dir) / cfg.name
         self._data = data
 
@@ -139,10 +144,13 @@ class Trainer:
     # ----------------------------------------------------------------------------- runs
     def run(self) -> dict:
         data, spec = self.load_data()
-        self.out.mkdir(parents=True, exist_ok=True)
+        if self.env.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
         results = [self.run_one(data, spec, seed, split) for seed, split in self.runs(spec)]
         summary = self.summarize(results, spec)
-        write_json(self.out / "summary.json", summary)
+        if self.env.is_main:
+            write_json(self.out / "summary.json", summary)
+        barrier(self.env)
         return summary
 
     def run_dir(self, seed: int, split: int) -> Path:
@@ -164,15 +172,17 @@ class Trainer:
                                  f"(fingerprint {res.get('fingerprint')!r}, this config {fp!r}); "
                                  f"use another run name or --overwrite")
             return res
-        if self.overwrite and rdir.exists():
+        if self.overwrite and rdir.exists() and self.env.is_main:
             for f in (result_path, ckpt_path):
                 if f.exists():
                     f.unlink()
+        barrier(self.env)
 
         seed_everything(seed, cfg.train.deterministic)
-        task = make_task(data, spec, split, cfg, self.device, seed)
+        task = make_task(data, spec, split, cfg, self.device, seed, self.env)
         model = task.build_model().to(self.device)
         optimizer = _optimizer(cfg, model)
+        main = self.env.is_main
         higher = spec.higher_is_better
         state = {"epoch": 0, "best_epoch": -1, "best_val": float("nan"), "best": None,
                  "history": [], "bad_epochs": 0, "train_time": 0.0}
@@ -185,6 +195,7 @@ class Trainer:
             optimizer.load_state_dict(ck["optimizer"])
             set_rng_state(ck["rng"])
             state = ck["state"]
+        model = wrap_model(model, self.env, self.device)
 
         best_state = state.get("best_model") if isinstance(state.get("best_model"), dict) else None
         epochs = cfg.train.epochs
@@ -206,15 +217,15 @@ class Trainer:
                 val = ev["val"][metric]
                 if _better(val, state["best_val"], higher):
                     state.update(best_val=val, best_epoch=epoch, best=ev, bad_epochs=0)
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    best_state = {k: v.detach().clone() for k, v in unwrap(model).state_dict().items()}
                 else:
                     state["bad_epochs"] += 1
                 state["epoch"] = epoch
                 stop = cfg.train.patience and state["bad_epochs"] >= cfg.train.patience
-                if cfg.train.checkpoint_every and (epoch % cfg.train.checkpoint_every == 0
-                                                   or epoch == epochs or stop):
+                if main and cfg.train.checkpoint_every and (epoch % cfg.train.checkpoint_every == 0
+                                                            or epoch == epochs or stop):
                     save_checkpoint(ckpt_path, {
-                        "fingerprint": fp, "model": model.state_dict(),
+                        "fingerprint": fp, "model": unwrap(model).state_dict(),
                         "optimizer": optimizer.state_dict(), "rng": rng_state(),
                         "state": {**state, "best_model": best_state}})
                 if bar is not None:
@@ -227,6 +238,7 @@ class Trainer:
             if bar is not None:
                 bar.close()
 
+        model = unwrap(model)
         n_params = sum(p.numel() for p in model.parameters())
         hist = state["history"]
         result = {
@@ -240,16 +252,18 @@ class Trainer:
             "num_parameters": n_params, "device": str(self.device),
             "device_name": torch.cuda.get_device_name(self.device) if self.device.type == "cuda"
             else platform.processor() or platform.machine(),
-            "versions": versions(), "config": cfg.to_dict(),
+            "versions": versions(), "config": cfg.to_dict(), "world_size": self.env.world_size,
             "history": hist,
         }
         if cfg.train.diagnostics and best_state is not None:
             result["diagnostics"] = self._diagnostics(task, model, best_state)
-        rdir.mkdir(parents=True, exist_ok=True)
-        if best_state is not None:
-            save_checkpoint(rdir / "best_model.pt", best_state)
-        write_json(result_path, result)
-        self._plot(hist, metric, rdir / "curves.png")
+        if main:
+            rdir.mkdir(parents=True, exist_ok=True)
+            if best_state is not None:
+                save_checkpoint(rdir / "best_model.pt", best_state)
+            write_json(result_path, result)
+            self._plot(hist, metric, rdir / "curves.png")
+        barrier(self.env)
         return result
 
     def _diagnostics(self, task, model, best_state) -> dict:
