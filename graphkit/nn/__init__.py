@@ -4,5 +4,7 @@ Importing this package registers every block in :mod:`graphkit.registry`.
 """
 from graphkit.nn import models  # noqa: F401  (registers gcn / sage / gin / gat)
 from graphkit.nn import link, pool  # noqa: F401
+from graphkit.nn import norm, residual  # noqa: F401  (registers norms and residual kinds)
+from graphkit.nn.backbone import DeepGNN  # noqa: F401  (registers "deepgnn", "gcnii")
 
-__all__ = ["models", "link", "pool"]
+__all__ = ["models", "link", "pool", "norm", "residual", "DeepGNN"]

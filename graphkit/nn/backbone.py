@@ -45,6 +45,16 @@ def feature_dropout(x: Tensor, p: float, training: bool) -> Tensor:
     return x * ((torch.rand_like(x) >= p).to(x.dtype) * scale)
 
 
+def _tensor_key(t: Tensor, extra: tuple) -> tuple:
+    # keeps a reference to ``t``: while cached, its memory cannot be reused by a new tensor,
+    # so an equal data pointer + shape + version counter means the very same, unmodified data
+    return (t, t.data_ptr(), tuple(t.shape), t.stride(), t._version, t.dtype, t.device, extra)
+
+
+def _same_tensor(key: tuple, t: Tensor, extra: tuple) -> bool:
+    return key[1:] == _tensor_key(t, extra)[1:] and key[0]._version == t._version
+
+
 class SparseAdj:
     r"""A normalised adjacency held as two CSR matrices, :math:`\tilde{\mathbf{P}}` (rows =
     targets) and its transpose, so that :math:`\tilde{\mathbf{P}}\mathbf{x}` and its backward
@@ -331,13 +341,12 @@ class DeepGNN(torch.nn.Module):
     def normalized_adjacency(self, edge_index: Tensor, num_nodes: int, dtype: torch.dtype
                              ) -> SparseAdj:
         """GCN-normalised adjacency as a :class:`SparseAdj`, cached for the last graph seen
-        (keyed by the ``edge_index`` storage, shape and node count: do not modify an
-        ``edge_index`` in place between calls)."""
-        key = (edge_index.data_ptr(), tuple(edge_index.shape), num_nodes, dtype,
-               edge_index.device)
-        if self._adj_cache is None or self._adj_cache[0] != key:
+        (see :func:`_same_tensor`: a new or in-place-modified ``edge_index`` rebuilds it)."""
+        if self._adj_cache is None or not _same_tensor(self._adj_cache[0], edge_index,
+                                                          (num_nodes, dtype)):
             ei, w = gcn_norm(edge_index, None, num_nodes, add_self_loops=True, dtype=dtype)
-            self._adj_cache = (key, SparseAdj(ei, w, num_nodes))
+            self._adj_cache = (_tensor_key(edge_index, (num_nodes, dtype)),
+                               SparseAdj(ei, w, num_nodes))
         return self._adj_cache[1]
 
     def input_projection(self, x: Tensor) -> Tensor:
@@ -346,11 +355,10 @@ class DeepGNN(torch.nn.Module):
         is the same computation several times faster on CPU."""
         if x.dim() != 2 or x.is_sparse or x.numel() < 1_000_000:
             return self.lin_in(feature_dropout(x, self.dropout, self.training))
-        key = (x.data_ptr(), tuple(x.shape), x.dtype, x.device)
-        if self._x_cache is None or self._x_cache[0] != key:
+        if self._x_cache is None or not _same_tensor(self._x_cache[0], x, ()):
             nz = int((x != 0).sum())
             xs = x.detach().to_sparse_coo().coalesce() if nz * 4 < x.numel() else None
-            self._x_cache = (key, xs)
+            self._x_cache = (_tensor_key(x, ()), xs)
         xs = self._x_cache[1]
         if xs is None:
             return self.lin_in(feature_dropout(x, self.dropout, self.training))

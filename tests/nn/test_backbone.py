@@ -146,3 +146,21 @@ def test_gcnii_factory_and_reset():
     torch.manual_seed(5)
     model.reset_parameters()
     assert model(x, ei).shape == a.shape
+
+
+def test_caches_follow_the_graph():
+    """A new edge_index (mini-batches) or an in-place change rebuilds the cached adjacency."""
+    x, ei = graph()
+    model = DeepGNN(6, 8, 2, 2, residual="plain").eval()
+    a = model(x, ei)
+    ei2 = ei.clone()
+    ei2[1] = ei2[1].flip(0)
+    b = model(x, ei2)
+    fresh = DeepGNN(6, 8, 2, 2, residual="plain").eval()
+    fresh.load_state_dict(model.state_dict())
+    torch.testing.assert_close(b, fresh(x, ei2))
+    ei2[0, :5] = 0     # in place: version counter changes
+    fresh2 = DeepGNN(6, 8, 2, 2, residual="plain").eval()
+    fresh2.load_state_dict(model.state_dict())
+    torch.testing.assert_close(model(x, ei2), fresh2(x, ei2))
+    torch.testing.assert_close(model(x, ei), a)

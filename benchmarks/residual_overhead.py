@@ -1,0 +1,127 @@
+"""Overhead of each residual kind relative to a plain residual at equal depth and width.
+
+One process, one thread, Cora full batch, DeepGNN(conv="gcn", hidden 64, depth L). For every
+kind it measures, in the same run:
+
+- training-step time (forward + backward + Adam step), median over ``--rounds`` rounds; the
+  kinds are interleaved round by round (round-robin) so a load change on a shared machine hits
+  all kinds alike;
+- activation memory: bytes of the tensors autograd saves for backward during one training
+  forward (``torch.autograd.graph.saved_tensors_hooks``, deduplicated by storage), which is the
+  part of peak memory that depends on the residual kind on CPU (CPU PyTorch has no allocator
+  peak counter); plus parameter bytes.
+
+Usage::
+
+    GRAPHKIT_DATA=/work/shared/data .venv/bin/python benchmarks/residual_overhead.py --depth 16
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import warnings
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _residual_common import load  # noqa: E402
+
+from graphkit.nn.backbone import DeepGNN  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KINDS = ["plain", "none", "preact", "rezero", "laurel_rw", "laurel_lr", "laurel_pa",
+         "hc_static", "hc_dynamic", "mhc", "gcnii", "jk_max", "dense"]
+KW = {"hc_static": dict(num_streams=4), "hc_dynamic": dict(num_streams=4),
+      "mhc": dict(num_streams=4), "laurel_lr": dict(rank=16), "laurel_pa": dict(num_prev=3)}
+
+
+def saved_activation_bytes(model, data) -> int:
+    seen: dict[int, int] = {}
+
+    def pack(t):
+        try:
+            st = t.untyped_storage()
+            seen[st.data_ptr()] = max(seen.get(st.data_ptr(), 0), st.nbytes())
+        except (RuntimeError, NotImplementedError):  # sparse tensors
+            pass
+        return t
+
+    model.train()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(data.x, data.edge_index)
+        torch.nn.functional.cross_entropy(out[data.train_mask], data.y[data.train_mask])
+    return sum(seen.values())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--depth", type=int, default=16)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--kinds", nargs="*", default=KINDS)
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "residual_overhead.json"))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore")
+    data = load("cora")
+    C = int(data.y.max()) + 1
+    models, opts = {}, {}
+    for k in args.kinds:
+        torch.manual_seed(0)
+        norm = "none" if k in ("none", "gcnii", "jk_max", "dense") else "layer"
+        models[k] = DeepGNN(data.num_features, args.hidden, C, args.depth, residual=k,
+                            norm=norm, dropout=0.5, **KW.get(k, {}))
+        opts[k] = torch.optim.Adam(models[k].parameters(), lr=0.01)
+
+    def step(k):
+        m, o = models[k], opts[k]
+        m.train()
+        o.zero_grad()
+        out = m(data.x, data.edge_index)
+        torch.nn.functional.cross_entropy(out[data.train_mask], data.y[data.train_mask]).backward()
+        o.step()
+
+    for k in args.kinds:  # warm-up (caches, allocator)
+        step(k)
+        step(k)
+    times: dict[str, list[float]] = {k: [] for k in args.kinds}
+    for _ in range(args.rounds):
+        for k in args.kinds:
+            t = time.perf_counter()
+            step(k)
+            times[k].append(time.perf_counter() - t)
+    res = {}
+    pre_t = statistics.median(times["preact"]) if "preact" in times else float("nan")
+    base_t = statistics.median(times["plain"])
+    base_m = saved_activation_bytes(models["plain"], data)
+    for k in args.kinds:
+        t = statistics.median(times[k])
+        mem = saved_activation_bytes(models[k], data)
+        params = sum(p.numel() for p in models[k].parameters())
+        res[k] = {"step_ms": 1000 * t, "time_ratio": t / base_t, "time_vs_preact": t / pre_t,
+                  "activation_MB": mem / 2**20, "memory_ratio": mem / base_m,
+                  "params": params, "extra_params_vs_plain": params - sum(
+                      p.numel() for p in models["plain"].parameters())}
+    meta = {"depth": args.depth, "hidden": args.hidden, "rounds": args.rounds,
+            "threads": args.threads, "dataset": "cora", "load_avg": os.getloadavg()}
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"meta": meta, "results": res}, f, indent=1)
+    print(f"depth {args.depth}, hidden {args.hidden}, {args.rounds} interleaved rounds, "
+          f"{args.threads} thread(s), load average at the end {meta['load_avg']}")
+    print("| kind | step ms (median) | time vs plain | time vs preact | activation MB | "
+          "memory vs plain | extra params |")
+    print("|---|---|---|---|---|---|---|")
+    for k, r in res.items():
+        print(f"| {k} | {r['step_ms']:.0f} | {r['time_ratio']:.2f}x | {r['time_vs_preact']:.2f}x "
+              f"| {r['activation_MB']:.1f} | {r['memory_ratio']:.2f}x "
+              f"| {r['extra_params_vs_plain']:+d} |")
+
+
+if __name__ == "__main__":
+    main()
