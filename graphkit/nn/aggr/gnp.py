@@ -39,10 +39,10 @@ from torch_geometric.nn.aggr import Aggregation
 from graphkit._checks import check_choice, check_range, check_type
 from graphkit.registry import AGGRS, READOUTS
 
-__all__ = ["GNP", "gnp_reduce", "GNP_INITS", "LARGE_P"]
+__all__ = ["GNP", "gnp_reduce", "GNP_INITS", "LARGE_P", "MIXED_CYCLE"]
 
 #: |p| used by the ``'max'`` / ``'min'`` initialisations (relative error to the max <= n^(1/p) - 1).
-LARGE_P = 20.0
+LARGE_P = 50.0
 
 #: named initialisations: name -> (p+, q+, p-, q-)
 GNP_INITS: dict[str, tuple[float, float, float, float]] = {
@@ -52,6 +52,9 @@ GNP_INITS: dict[str, tuple[float, float, float, float]] = {
     "min": (-LARGE_P, 0.0, LARGE_P, 0.0),
     "rms": (2.0, 1.0, 2.0, 1.0),
 }
+#: ``init='mixed'``: channel c starts as ``MIXED_CYCLE[c % 4]`` (all four candidates available,
+#: the layers around GNP pick and the exponents are refined by training)
+MIXED_CYCLE = ("sum", "mean", "max", "min")
 
 ParamLike = Union[float, Tensor]
 
@@ -223,7 +226,10 @@ class GNP(Aggregation):
         channels (int, optional): number of channels with their own :math:`p, q`; :obj:`1` shares
             one set of parameters across channels. (default: :obj:`1`)
         init (str, optional): starting aggregator, one of ``'sum'``, ``'mean'``, ``'max'``,
-            ``'min'``, ``'rms'`` (``'max'``/``'min'`` use :math:`|p| = 20`). (default: ``'sum'``)
+            ``'min'``, ``'rms'`` (``'max'``/``'min'`` use :math:`|p| = 50`, :math:`q = 0`), or
+            ``'mixed'``: channel :math:`c` starts as sum, mean, max, min for :math:`c \bmod 4 =
+            0, 1, 2, 3` (the choice is left to training; needs ``channels >= 4``).
+            (default: ``'sum'``)
         p, q, p_neg, q_neg (float, optional): override the named initialisation (``p_neg``,
             ``q_neg`` default to the init's values, or to ``p``, ``q`` when those are given and
             ``init`` is not). (default: :obj:`None`)
@@ -250,27 +256,35 @@ class GNP(Aggregation):
         super().__init__()
         owner = type(self).__name__
         check_range(owner, "channels", channels, low=1, integer=True)
-        check_choice(owner, "init", init, set(GNP_INITS))
+        check_choice(owner, "init", init, set(GNP_INITS) | {"mixed"})
         check_type(owner, "learn", learn, bool)
         check_type(owner, "signed", signed, bool)
         check_range(owner, "p_min", p_min, low=0.0, low_open=True)
-        base = list(GNP_INITS[init])
+        if init == "mixed" and any(v is not None for v in (p, q, p_neg, q_neg)):
+            raise ValueError(f"{owner}: init='mixed' sets p, q per channel; pass p/q only with a "
+                             f"single named init ({sorted(GNP_INITS)})")
+        base = list(GNP_INITS["sum" if init == "mixed" else init])
         for i, (name, val) in enumerate((("p", p), ("q", q), ("p_neg", p_neg), ("q_neg", q_neg))):
             if val is not None:
                 check_range(owner, name, val)
                 base[i] = float(val)
-        init_p, init_pn = GNP_INITS[init][0], GNP_INITS[init][2]
+        init_p, init_pn = base[0], GNP_INITS["sum" if init == "mixed" else init][2]
         if p_neg is None and p is not None:        # keep the init's sign pattern (max: -p)
-            base[2] = base[0] * (1.0 if init_p * init_pn > 0 else -1.0)
+            base[2] = base[0] * (1.0 if GNP_INITS[init][0] * init_pn > 0 else -1.0)
         if q_neg is None and q is not None:
             base[3] = base[1]
         for name, val in (("p", base[0]), ("p_neg", base[2])):
             if abs(val) < p_min:
                 raise ValueError(f"{owner}: {name!r} must satisfy |{name}| >= p_min={p_min}; "
                                  f"got {val} (p = 0 is singular unless q = 1)")
+        if init == "mixed":
+            table = [GNP_INITS[MIXED_CYCLE[c % len(MIXED_CYCLE)]] for c in range(channels)]
+        else:
+            table = [tuple(base)] * channels
         self.channels, self.init, self.learn, self.signed = channels, init, learn, signed
         self.p_min = p_min
         self._init_values = tuple(base)
+        self._init_table = torch.tensor(table).t().contiguous()          # (4, channels)
         self._custom = any(v is not None for v in (p, q, p_neg, q_neg))
         if learn:
             self.p = torch.nn.Parameter(torch.empty(2, channels))
@@ -281,12 +295,12 @@ class GNP(Aggregation):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        pp, qp, pn, qn = self._init_values
+        pp, qp, pn, qn = self._init_table.to(self.p.device, self.p.dtype)
         with torch.no_grad():
-            self.p[0].fill_(pp)
-            self.p[1].fill_(pn)
-            self.q[0].fill_(qp)
-            self.q[1].fill_(qn)
+            self.p[0].copy_(pp)
+            self.p[1].copy_(pn)
+            self.q[0].copy_(qp)
+            self.q[1].copy_(qn)
 
     def forward(self, x: Tensor, index: Optional[Tensor] = None, ptr: Optional[Tensor] = None,
                 dim_size: Optional[int] = None, dim: int = -2) -> Tensor:

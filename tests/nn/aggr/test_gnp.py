@@ -66,7 +66,15 @@ def test_repr_registry_and_reset():
     m.reset_parameters()
     assert torch.equal(m.p, torch.ones(2, 3)) and torch.equal(m.q, torch.ones(2, 3))
     mx = GNP(2, init="max")
-    assert mx.p[0].tolist() == [20.0, 20.0] and mx.p[1].tolist() == [-20.0, -20.0]
+    assert mx.p[0].tolist() == [50.0, 50.0] and mx.p[1].tolist() == [-50.0, -50.0]
+    mixed = GNP(5, init="mixed")
+    assert mixed.p[0].tolist() == [1.0, 1.0, 50.0, -50.0, 1.0]
+    assert mixed.q[0].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
+    assert mixed.p[1].tolist() == [1.0, 1.0, -50.0, 50.0, 1.0]
+    with torch.no_grad():
+        mixed.p.zero_()
+    mixed.reset_parameters()
+    assert mixed.p[0].tolist() == [1.0, 1.0, 50.0, -50.0, 1.0]
 
 
 def test_errors_name_argument_and_fix():
@@ -74,6 +82,8 @@ def test_errors_name_argument_and_fix():
         GNP(init="maxx")
     with pytest.raises(ValueError, match="'channels' must be an int"):
         GNP(0)
+    with pytest.raises(ValueError, match="init='mixed' sets p, q per channel"):
+        GNP(4, init="mixed", p=2.0)
     with pytest.raises(ValueError, match=r"\|p\| >= p_min"):
         GNP(p=0.0)
     with pytest.raises(ValueError, match="built for 4 channels but 'x' has 3"):
