@@ -164,3 +164,16 @@ def test_caches_follow_the_graph():
     fresh2.load_state_dict(model.state_dict())
     torch.testing.assert_close(model(x, ei2), fresh2(x, ei2))
     torch.testing.assert_close(model(x, ei), a)
+
+
+@pytest.mark.parametrize("kind", ["hc_static", "hc_dynamic", "mhc", "laurel_rw"])
+def test_deepgnn_starts_as_preact_residual(kind):
+    """At init (same seed), hyper-connection / LAuReL-RW backbones equal the pre-norm residual
+    backbone exactly: same convs, same output."""
+    x, ei = graph()
+    torch.manual_seed(0)
+    ref = DeepGNN(6, 8, 3, 5, residual="preact", norm="layer").eval()
+    torch.manual_seed(0)
+    kw = {"num_streams": 3} if kind != "laurel_rw" else {}
+    model = DeepGNN(6, 8, 3, 5, residual=kind, norm="layer", **kw).eval()
+    torch.testing.assert_close(model(x, ei), ref(x, ei), atol=1e-5, rtol=1e-5)
