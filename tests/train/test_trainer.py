@@ -140,3 +140,19 @@ def test_kill9_then_resume_equals_uninterrupted(tmp_path):
     assert a["best_epoch"] == b["best_epoch"]
     assert a["metrics"] == b["metrics"]
     assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
+
+
+def test_neighbor_loader_minibatch_training(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "csbm", "splits": [0]},
+               model={"name": "sage", "hidden_channels": 16},
+               train={"epochs": 8, "patience": 0, "loader": "neighbor", "num_neighbors": [5, 5],
+                      "batch_size": 128})
+    s = Trainer(cfg, progress=False).run()
+    assert s["aggregate"]["test_accuracy"]["mean"] > 0.75
+
+
+def test_neighbor_fanouts_must_match_depth(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "csbm", "splits": [0]},
+               train={"epochs": 1, "loader": "neighbor", "num_neighbors": [5, 5, 5]})
+    with pytest.raises(ValueError, match="num_neighbors"):
+        Trainer(cfg, progress=False).run()
