@@ -120,3 +120,49 @@ def test_hetero_disjoint_link_batches_pair_endpoints():
         s, _, d = key
         ei = b[key].edge_index
         assert torch.equal(b[s].batch[ei[0]], b[d].batch[ei[1]])
+
+
+def test_full_neighborhood_batches_reproduce_full_graph_gnn_outputs():
+    """With fan-out -1 per layer, a 2-layer GNN on each batch gives the full-graph outputs of its
+    seeds (the sampled subgraph holds every message they depend on)."""
+    from torch_geometric.nn import GraphSAGE
+    data = make_graph()
+    torch.manual_seed(0)
+    model = GraphSAGE(4, 8, num_layers=2, out_channels=3).eval()
+    full = model(data.x, data.edge_index)
+    for b in NeighborLoader(data, [-1, -1], input_nodes=torch.arange(200), batch_size=50):
+        out = model(b.x, b.edge_index)[:b.batch_size]
+        assert torch.allclose(out, full[b.n_id[:b.batch_size]], atol=1e-5)
+
+
+@pytest.fixture
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matmuls: extra OpenMP threads only add contention
+    yield
+    torch.set_num_threads(n)
+
+
+def test_minibatch_training_learns(one_thread):
+    """GraphSAGE trained only through NeighborLoader batches classifies an SBM graph."""
+    from torch_geometric.nn import GraphSAGE
+    from torch_geometric.utils import stochastic_blockmodel_graph
+    torch.manual_seed(0)
+    ei = stochastic_blockmodel_graph([100, 100], [[0.08, 0.01], [0.01, 0.08]])
+    y = torch.cat([torch.zeros(100), torch.ones(100)]).long()
+    x = torch.randn(200, 4) + y.view(-1, 1).float()
+    data = Data(x=x, y=y, edge_index=ei)
+    train = torch.randperm(200)[:100]
+    test = torch.ones(200, dtype=torch.bool)
+    test[train] = False
+    model = GraphSAGE(4, 16, num_layers=2, out_channels=2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    loader = NeighborLoader(data, [5, 5], input_nodes=train, batch_size=25, shuffle=True)
+    for _ in range(10):
+        for b in loader:
+            opt.zero_grad()
+            out = model(b.x, b.edge_index)[:b.batch_size]
+            torch.nn.functional.cross_entropy(out, b.y[:b.batch_size]).backward()
+            opt.step()
+    acc = (model(data.x, data.edge_index).argmax(-1)[test] == y[test]).float().mean()
+    assert acc > 0.9
