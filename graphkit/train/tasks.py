@@ -246,6 +246,7 @@ class LinkTask(Task):
                       "test": (split["test_pos"], test_neg)}
         self.pairs = {k: (p.to(device), q.to(device)) for k, (p, q) in self.pairs.items()}
         self.extra_metrics = tuple(m for m in ("auc", "ap") if m != spec.metric)
+        self._link_sampler = None
 
     def build_model(self):
         return build_task_model("link", self.cfg.model, self.spec.num_features, 1,
@@ -253,6 +254,8 @@ class LinkTask(Task):
 
     def train_epoch(self, model, optimizer, epoch):
         model.train()
+        if self.cfg.train.loader == "neighbor":
+            return self._train_minibatch(model, optimizer, epoch)
         pos = self.pairs["train"][0]
         neg = negative_sampling(self.graph.edge_index, num_nodes=self.graph.num_nodes,
                                 num_neg_samples=pos.size(1))
@@ -265,6 +268,34 @@ class LinkTask(Task):
         loss.backward()
         optimizer.step()
         return float(loss.detach())
+
+    def _train_minibatch(self, model, optimizer, epoch):
+        """Seed links in mini-batches with the sampled neighborhoods of their end nodes and one
+        random negative per positive (graphkit's ``LinkNeighborLoader``)."""
+        from graphkit.sampling import LinkNeighborLoader
+        if self._link_sampler is None:
+            from graphkit.sampling import GraphkitNeighborSampler
+            self._link_sampler = GraphkitNeighborSampler(
+                self.graph, list(self.cfg.train.num_neighbors), num_layers=self.cfg.model.num_layers)
+        loader = LinkNeighborLoader(self.graph, list(self.cfg.train.num_neighbors),
+                                    edge_label_index=shard(self.pairs["train"][0], self.env).cpu(),
+                                    neg_sampling_ratio=1.0, neighbor_sampler=self._link_sampler,
+                                    batch_size=self.cfg.train.batch_size, shuffle=True,
+                                    generator=self.generator(epoch))
+        total, count, cap = 0.0, 0, self.cfg.train.max_steps_per_epoch
+        for step, batch in enumerate(loader):
+            if cap and step >= cap:
+                break
+            batch = batch.to(self.device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            with self.autocast():
+                logits = model(batch, batch.edge_label_index).float()
+            loss = F.binary_cross_entropy_with_logits(logits, batch.edge_label.float())
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * logits.numel()
+            count += logits.numel()
+        return total / max(count, 1)
 
     @torch.no_grad()
     def evaluate(self, model):
