@@ -11,8 +11,9 @@ node2vec (`"node2vec: Scalable Feature Learning for Networks"
 Small :math:`p` makes walks return, small :math:`q` makes them move outward (DFS-like).
 Sampling is exact by rejection (as in KnightKing and torch-cluster): propose :math:`x`
 uniformly from :math:`\mathcal{N}(v)`, accept with probability
-:math:`\alpha_{pq}(t, x) / \max(1/p, 1, 1/q)`; walkers that reject propose again, all pending
-walkers in one vector step. :math:`d_{tx} = 1` is one ``searchsorted`` over the sorted edge keys
+:math:`\alpha_{pq}(t, x) / \max(1/p, 1, 1/q)` (a draw below :math:`\min(1/p, 1, 1/q)` accepts
+without looking :math:`d_{tx}` up); walkers that reject propose again, all pending walkers in
+one vector step. :math:`d_{tx} = 1` is one ``searchsorted`` over the sorted edge keys
 :math:`u N + v`. A walker on a node without out-edges stays there (torch-cluster's rule).
 """
 from __future__ import annotations
@@ -79,7 +80,7 @@ def random_walk(rowptr: Tensor, col: Tensor, start: Tensor, walk_length: int,
         src = torch.repeat_interleave(torch.arange(n, device=device), deg_all)
         keys = src * n + col
     w_ret, w_out = 1.0 / p, 1.0 / q
-    w_max = max(w_ret, 1.0, w_out)
+    w_max, w_min = max(w_ret, 1.0, w_out), min(w_ret, 1.0, w_out)
 
     out = torch.empty(W, walk_length + 1, dtype=torch.long, device=device)
     out[:, 0] = start
@@ -97,11 +98,14 @@ def random_walk(rowptr: Tensor, col: Tensor, start: Tensor, walk_length: int,
                 if pending.numel() == 0:
                     break
                 x = _propose(col, base, deg, pending)
-                t = prev[pending]
-                alpha = torch.where(x == t, w_ret,
-                                    torch.where(_has_edge(keys, n, t, x), 1.0, w_out))
-                acc = torch.rand(pending.numel(), device=device, dtype=torch.float64) * w_max \
-                    < alpha
+                u = torch.rand(pending.numel(), device=device, dtype=torch.float64) * w_max
+                acc = u < w_min  # accepted whatever d(t, x) is: no edge look-up needed
+                chk = (~acc).nonzero().view(-1)
+                if chk.numel():
+                    xc, tc = x.index_select(0, chk), prev.index_select(0, pending[chk])
+                    alpha = torch.where(xc == tc, w_ret,
+                                        torch.where(_has_edge(keys, n, tc, xc), 1.0, w_out))
+                    acc[chk] = u.index_select(0, chk) < alpha
                 nxt[pending[acc]] = x[acc]
                 pending = pending[~acc]
             if pending.numel():
