@@ -1,9 +1,10 @@
-"""``graphkit train | data | info``: the command line.
+"""``graphkit train | bench | data | info``: the command line.
 
 Examples::
 
     graphkit train examples/configs/cora_gcn.yaml train.seeds=[0,1,2] model.hidden_channels=32
     graphkit train CONFIG --resume        # continue interrupted runs, skip finished ones
+    graphkit bench benchmarks/suites/foundation.yaml --resume
     graphkit data list
     graphkit data info cora
     graphkit info
@@ -62,6 +63,21 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from graphkit.bench import run_suite
+    summary = run_suite(args.suite, args.out, resume=args.resume)
+    rep = summary.get("report", {})
+    print(f"bench: {summary['cells']} cells, {summary['ran']} ran, {summary['skipped']} skipped "
+          f"(finished earlier), {len(summary['retried'])} retried, {len(summary['failed'])} failed "
+          f"in {summary['wall_s']:.1f}s")
+    for f in summary["failed"]:
+        print(f"  failed: {f['cell_id']}: {f['error']}")
+    if rep:
+        print(open(rep["markdown"]).read())
+        print(f"leaderboard: {rep['markdown']}, {rep['csv']}; plots: {rep['plots']}")
+    return 1 if summary["failed"] else 0
+
+
 def cmd_data(args) -> int:
     from graphkit import data as gdata
     if args.data_cmd == "list":
@@ -105,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out-dir", default=None, help="output folder (default: config's out_dir)")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
     t.set_defaults(fn=cmd_train)
+    b = sub.add_parser("bench", help="run a leaderboard suite (datasets x models x options x seeds)")
+    b.add_argument("suite", help="suite YAML file (benchmarks/suites/*.yaml)")
+    b.add_argument("--resume", action="store_true", help="skip finished cells, retry the rest")
+    b.add_argument("--out", default=None, help="output folder (default: runs/bench/<suite name>)")
+    b.set_defaults(fn=cmd_bench)
     d = sub.add_parser("data", help="the dataset catalogue")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     dsub.add_parser("list", help="list catalogue entries")
