@@ -7,7 +7,7 @@ everywhere; the fixed baselines likewise everywhere). Trained on small sets / gr
 values (``test_ood``). Mean +- std over seeds.
 
 Run (CPU, 2 threads):
-    .venv/bin/python benchmarks/gnp_extrapolation.py --seeds 5 --epochs 40 --threads 2 \
+    .venv/bin/python benchmarks/gnp_extrapolation.py --seeds 5 --epochs 40 --threads 1 \
         --out benchmarks/gnp_extrapolation.json
 """
 from __future__ import annotations
@@ -166,8 +166,8 @@ def main() -> None:
     ap.add_argument("--factor", type=float, default=5.0)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--aggr-lr", type=float, default=0.1)
-    ap.add_argument("--gnp-init", default="mean")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--gnp-init", default="mixed")
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -6,5 +6,6 @@ from graphkit.nn import models  # noqa: F401  (registers gcn / sage / gin / gat)
 from graphkit.nn import link, pool  # noqa: F401
 from graphkit.nn import norm, residual  # noqa: F401  (registers norms and residual kinds)
 from graphkit.nn.backbone import DeepGNN  # noqa: F401  (registers "deepgnn", "gcnii")
+from graphkit.nn import aggr, gnp_gnn  # noqa: F401  (registers "gnp" aggr/readout, "gnp_gnn")
 
-__all__ = ["models", "link", "pool", "norm", "residual", "DeepGNN"]
+__all__ = ["models", "link", "pool", "norm", "residual", "DeepGNN", "aggr", "gnp_gnn"]

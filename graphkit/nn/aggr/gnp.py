@@ -33,6 +33,7 @@ from typing import Optional, Union
 
 import torch
 from torch import Tensor
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 from torch_geometric.index import ptr2index
 from torch_geometric.nn.aggr import Aggregation
 
@@ -108,10 +109,13 @@ class _GNPPool(torch.autograd.Function):
         Gi = G.index_select(0, index)
         r = (la * p).sub_(lse.index_select(0, index))                         # log w_k
         t = torch.clamp_min(r, floor).exp_().mul_(Gi)                          # G w_k
-        grad_p = ((t * la).sum(0) - (G * L).sum(0)) / p
+        big = torch.finfo(la.dtype).max / 4
+        grad_p = (((t * la).sum(0) - (G * L).sum(0)) / p).nan_to_num_(0.0, big, -big)
+        grad_q = grad_q.nan_to_num_(0.0, big, -big)
         grad_a = None
         if ctx.needs_input_grad[0]:                                            # G w_k / a_k
-            grad_a = r.sub_(la).clamp_min_(floor).exp_().mul_(Gi)
+            # for p < 1 the derivative at an exact zero is infinite: capped at big (0 * inf -> 0)
+            grad_a = r.sub_(la).clamp_min_(floor).exp_().mul_(Gi).nan_to_num_(0.0, big, -big)
         return grad_a, None, grad_p, grad_q, None, None
 
 
@@ -224,7 +228,10 @@ class GNP(Aggregation):
 
     Args:
         channels (int, optional): number of channels with their own :math:`p, q`; :obj:`1` shares
-            one set of parameters across channels. (default: :obj:`1`)
+            one set of parameters across channels; :obj:`-1` infers it from the first input
+            (lazy, like PyG's ``Linear(-1, ...)``: run one forward before building the
+            optimizer), which lets one ``aggr_kwargs`` serve layers of different widths.
+            (default: :obj:`1`)
         init (str, optional): starting aggregator, one of ``'sum'``, ``'mean'``, ``'max'``,
             ``'min'``, ``'rms'`` (``'max'``/``'min'`` use :math:`|p| = 50`, :math:`q = 0`), or
             ``'mixed'``: channel :math:`c` starts as sum, mean, max, min for :math:`c \bmod 4 =
@@ -255,7 +262,8 @@ class GNP(Aggregation):
                  p_min: float = 0.2) -> None:
         super().__init__()
         owner = type(self).__name__
-        check_range(owner, "channels", channels, low=1, integer=True)
+        if channels != -1:
+            check_range(owner, "channels", channels, low=1, integer=True)
         check_choice(owner, "init", init, set(GNP_INITS) | {"mixed"})
         check_type(owner, "learn", learn, bool)
         check_type(owner, "signed", signed, bool)
@@ -277,16 +285,14 @@ class GNP(Aggregation):
             if abs(val) < p_min:
                 raise ValueError(f"{owner}: {name!r} must satisfy |{name}| >= p_min={p_min}; "
                                  f"got {val} (p = 0 is singular unless q = 1)")
-        if init == "mixed":
-            table = [GNP_INITS[MIXED_CYCLE[c % len(MIXED_CYCLE)]] for c in range(channels)]
-        else:
-            table = [tuple(base)] * channels
         self.channels, self.init, self.learn, self.signed = channels, init, learn, signed
         self.p_min = p_min
         self._init_values = tuple(base)
-        self._init_table = torch.tensor(table).t().contiguous()          # (4, channels)
         self._custom = any(v is not None for v in (p, q, p_neg, q_neg))
-        if learn:
+        if channels == -1:
+            lazy = UninitializedParameter if learn else UninitializedBuffer
+            self.p, self.q = lazy(), lazy()
+        elif learn:
             self.p = torch.nn.Parameter(torch.empty(2, channels))
             self.q = torch.nn.Parameter(torch.empty(2, channels))
         else:
@@ -295,7 +301,13 @@ class GNP(Aggregation):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        pp, qp, pn, qn = self._init_table.to(self.p.device, self.p.dtype)
+        if is_lazy(self.p):
+            return
+        if self.init == "mixed":
+            table = [GNP_INITS[MIXED_CYCLE[c % len(MIXED_CYCLE)]] for c in range(self.channels)]
+        else:
+            table = [self._init_values] * self.channels
+        pp, qp, pn, qn = torch.tensor(table, dtype=self.p.dtype, device=self.p.device).t()
         with torch.no_grad():
             self.p[0].copy_(pp)
             self.p[1].copy_(pn)
@@ -304,6 +316,11 @@ class GNP(Aggregation):
 
     def forward(self, x: Tensor, index: Optional[Tensor] = None, ptr: Optional[Tensor] = None,
                 dim_size: Optional[int] = None, dim: int = -2) -> Tensor:
+        if is_lazy(self.p):
+            self.channels = x.size(-1)
+            self.p.materialize((2, self.channels), device=x.device)
+            self.q.materialize((2, self.channels), device=x.device)
+            self.reset_parameters()
         if self.channels > 1 and x.size(-1) != self.channels:
             raise ValueError(f"{type(self).__name__}: built for {self.channels} channels but 'x' "
                              f"has {x.size(-1)} in its last dimension; build GNP({x.size(-1)}) "
