@@ -11,6 +11,16 @@ TRANSFORMS.register("normalize_features", T.NormalizeFeatures)
 TRANSFORMS.register("degree", T.LocalDegreeProfile)
 TRANSFORMS.register("to_undirected", T.ToUndirected)
 TRANSFORMS.register("add_self_loops", T.AddSelfLoops)
-TRANSFORMS.register("gdc", T.GDC)
 
-__all__ = ["TRANSFORMS"]
+# rewiring (one method per file); edge_type / edge_attr mark added edges (see _rewire.py)
+from graphkit.transforms._rewire import RewiringTransform, rewire_dataset  # noqa: E402
+from graphkit.transforms.borf import BORF  # noqa: E402
+from graphkit.transforms.fosr import FoSR  # noqa: E402
+from graphkit.transforms.gdc import GDC  # noqa: E402
+from graphkit.transforms.laser import LASER  # noqa: E402
+from graphkit.transforms.sdrf import SDRF  # noqa: E402
+
+TRANSFORMS.register("gdc", GDC)
+
+__all__ = ["TRANSFORMS", "RewiringTransform", "rewire_dataset", "LASER", "FoSR", "SDRF", "BORF",
+           "GDC"]
