@@ -6,13 +6,14 @@ from typing import Any, Optional
 
 from torch import Tensor
 
-TASKS = ("node", "link", "graph")
-KINDS = ("multiclass", "binary", "multilabel", "regression")
+TASKS = ("node", "link", "graph", "relational_entity", "relational_rec")
+KINDS = ("multiclass", "binary", "multilabel", "regression", "recommendation")
 #: metric name -> True when higher is better
 METRICS = {
     "accuracy": True, "rocauc": True, "auc": True, "ap": True, "f1": True, "mrr": True,
     "hits@10": True, "hits@20": True, "hits@50": True, "hits@100": True,
     "rmse": False, "mae": False, "mape": False,
+    "nmae": False, "map": True,  # RelBench v3: MAE / train std, MAP@k
 }
 
 #: one split (or fold): name -> index tensor.
