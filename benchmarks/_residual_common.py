@@ -79,8 +79,8 @@ def train_node_classifier(model: torch.nn.Module, data: Data, *, lr: float = 0.0
         dense = [p for n, p in model.named_parameters() if n.startswith(("lin_in", "lin_out"))]
         rest = [p for n, p in model.named_parameters()
                 if not n.startswith(("lin_in", "lin_out"))]
-        opt = torch.optim.Adam([dict(params=rest, weight_decay=weight_decay),
-                                dict(params=dense, weight_decay=dense_weight_decay)], lr=lr)
+        opt = torch.optim.Adam([{"params": rest, "weight_decay": weight_decay},
+                                {"params": dense, "weight_decay": dense_weight_decay}], lr=lr)
     best = (-1.0, float("inf"))
     best_state, best_test, best_epoch, bad = None, 0.0, 0, 0
     t0 = time.perf_counter()

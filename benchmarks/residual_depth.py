@@ -34,10 +34,10 @@ import warnings
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _residual_common import load, train_node_classifier  # noqa: E402
+from _residual_common import load, train_node_classifier
 
-from graphkit.diagnostics import DiagnosticsRecorder, plot_energy_vs_depth  # noqa: E402
-from graphkit.nn.backbone import DeepGNN  # noqa: E402
+from graphkit.diagnostics import DiagnosticsRecorder, plot_energy_vs_depth
+from graphkit.nn.backbone import DeepGNN
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "residual_depth.jsonl")
@@ -46,31 +46,34 @@ MAIN = ["none", "plain", "gcnii", "hc_dynamic", "laurel_lr"]
 OTHERS = ["preact", "rezero", "laurel_rw", "laurel_pa", "hc_static", "mhc", "jk_max"]
 NORM = {"none": "none", "gcnii": "none", "jk_cat": "none", "jk_max": "none",
         "jk_lstm": "none", "dense": "none"}
-KIND_KW = {"hc_static": dict(num_streams=4), "hc_dynamic": dict(num_streams=4),
-           "mhc": dict(num_streams=4), "laurel_lr": dict(rank=16), "laurel_pa": dict(num_prev=3),
-           "gcnii": dict(alpha=0.1, theta=0.5)}
+KIND_KW = {"hc_static": {"num_streams": 4}, "hc_dynamic": {"num_streams": 4},
+           "mhc": {"num_streams": 4}, "laurel_lr": {"rank": 16}, "laurel_pa": {"num_prev": 3},
+           "gcnii": {"alpha": 0.1, "theta": 0.5}}
 
 
 def plan(name: str) -> list[tuple[str, str, int, int]]:
     """Priority-ordered (dataset, kind, depth, seed) list; the budget cuts it from the end."""
     runs: list[tuple[str, str, int, int]] = []
-    add = lambda ds, kinds, depths, seeds: runs.extend(  # noqa: E731
+    add = lambda ds, kinds, depths, seeds: runs.extend(
         (ds, k, L, s) for s in seeds for L in depths for k in kinds
         if (ds, k, L, s) not in runs)
     if name == "smoke":
         add("cora", ["none", "hc_dynamic", "gcnii"], [2, 4], [0])
         return runs
-    # 1. the headline: 64 layers on Cora, main kinds, seed 0
-    add("cora", MAIN, [64], [0])
-    # 2. the depth curve on Cora, main kinds, seed 0
-    add("cora", MAIN, [2, 8, 32], [0])
-    # 3. CSBM depth curve, main kinds, seed 0
+    # 1. the 64-layer collapse baseline and plain residual on Cora
+    add("cora", ["none", "plain"], [64], [0])
+    # 2. shallow / medium depth on Cora, main kinds, seed 0
+    add("cora", MAIN, [2, 8], [0])
+    # 3. CSBM (small graph: the deep end is affordable), main kinds, seed 0
     add("csbm", MAIN, [2, 8, 32, 64], [0])
-    # 4. the other kinds at 8 and 64 layers on Cora, seed 0
-    add("cora", OTHERS, [8, 64], [0])
-    # 5. CiteSeer depth curve, main kinds, seed 0
+    # 4. the 64-layer headline on Cora for the remaining main kinds
+    add("cora", ["gcnii", "laurel_lr", "hc_dynamic"], [64], [0])
+    # 5. the rest of the grid, by priority
+    add("cora", OTHERS, [8], [0])
+    add("cora", MAIN, [32], [0])
+    add("csbm", OTHERS, [8, 64], [0])
+    add("cora", OTHERS, [64], [0])
     add("citeseer", MAIN, [2, 8, 32, 64], [0])
-    # 6. more seeds (up to 5) and the remaining depths
     add("cora", MAIN, [2, 8, 64, 32], [1, 2])
     add("cora", MAIN + OTHERS, [4, 16], [0])
     add("cora", OTHERS, [2, 32], [0])
@@ -111,9 +114,10 @@ def sweep(args) -> None:
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     done = set()
     if os.path.exists(args.out):
-        for line in open(args.out):
-            r = json.loads(line)
-            done.add((r["dataset"], r["kind"], r["depth"], r["seed"]))
+        with open(args.out) as f:
+            for line in f:
+                r = json.loads(line)
+                done.add((r["dataset"], r["kind"], r["depth"], r["seed"]))
     runs = [r for r in plan(args.plan) if r not in done]
     t_start = time.perf_counter()
     cache: dict[str, object] = {}
@@ -145,7 +149,8 @@ def _fmt(vals: list[float]) -> str:
 
 
 def report(args) -> None:
-    rows = [json.loads(line) for line in open(args.out)]
+    with open(args.out) as f:
+        rows = [json.loads(line) for line in f]
     fig_dir = os.path.join(HERE, "figures")
     os.makedirs(fig_dir, exist_ok=True)
     import matplotlib

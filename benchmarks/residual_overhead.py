@@ -28,15 +28,15 @@ import warnings
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _residual_common import load  # noqa: E402
+from _residual_common import load
 
-from graphkit.nn.backbone import DeepGNN  # noqa: E402
+from graphkit.nn.backbone import DeepGNN
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KINDS = ["plain", "none", "preact", "rezero", "laurel_rw", "laurel_lr", "laurel_pa",
          "hc_static", "hc_dynamic", "mhc", "gcnii", "jk_max", "dense"]
-KW = {"hc_static": dict(num_streams=4), "hc_dynamic": dict(num_streams=4),
-      "mhc": dict(num_streams=4), "laurel_lr": dict(rank=16), "laurel_pa": dict(num_prev=3)}
+KW = {"hc_static": {"num_streams": 4}, "hc_dynamic": {"num_streams": 4},
+      "mhc": {"num_streams": 4}, "laurel_lr": {"rank": 16}, "laurel_pa": {"num_prev": 3}}
 
 
 def saved_activation_bytes(model, data) -> int:

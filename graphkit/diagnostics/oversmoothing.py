@@ -9,7 +9,8 @@ r"""Over-smoothing diagnostics: Dirichlet energy, MAD / MADGap, per-layer record
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import torch

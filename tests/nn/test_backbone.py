@@ -4,10 +4,16 @@ from __future__ import annotations
 import pytest
 import torch
 from torch_geometric.nn import GCNConv
-
-from graphkit.nn.backbone import (DeepGNN, GCNLayer, GCNPropagate, SparseAdj, feature_dropout)
-from graphkit.registry import MODELS, RESIDUALS
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+from graphkit.nn.backbone import (
+    DeepGNN,
+    GCNLayer,
+    GCNPropagate,
+    SparseAdj,
+    feature_dropout,
+)
+from graphkit.registry import MODELS, RESIDUALS
 
 
 def graph(n: int = 20, f: int = 6, e: int = 50, seed: int = 0):

@@ -9,9 +9,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch_geometric.nn import GCNConv
 
-from graphkit.nn.residual import (DepthState, DropPath, HyperConnections, InitialResidual,
-                                  LaurelLR, LaurelPA, LaurelRW, ResidualStack, ReZero,
-                                  drop_path, drop_path_rates, sinkhorn_log)
+from graphkit.nn.residual import (
+    DepthState,
+    DropPath,
+    HyperConnections,
+    InitialResidual,
+    LaurelLR,
+    LaurelPA,
+    LaurelRW,
+    ResidualStack,
+    ReZero,
+    drop_path,
+    drop_path_rates,
+    sinkhorn_log,
+)
 from graphkit.registry import RESIDUALS
 
 F = 8
@@ -126,11 +137,11 @@ def test_rezero_identity_and_gate_gradient():
 
 
 @pytest.mark.parametrize("kind,kw", [
-    ("laurel_rw", dict(normalize="softmax")), ("laurel_rw", dict(normalize="sigmoid")),
-    ("laurel_rw", dict(normalize="none")), ("laurel_lr", dict(rank=3)),
-    ("laurel_lr", dict(rank=2, init="column_orthogonal", rw=True)),
-    ("laurel_pa", dict(num_prev=3)), ("laurel_pa", dict(num_prev=2, rank=2)),
-    ("plain", {}), ("hc_static", dict(num_streams=1)), ("hc_dynamic", dict(num_streams=1)),
+    ("laurel_rw", {"normalize": "softmax"}), ("laurel_rw", {"normalize": "sigmoid"}),
+    ("laurel_rw", {"normalize": "none"}), ("laurel_lr", {"rank": 3}),
+    ("laurel_lr", {"rank": 2, "init": "column_orthogonal", "rw": True}),
+    ("laurel_pa", {"num_prev": 3}), ("laurel_pa", {"num_prev": 2, "rank": 2}),
+    ("plain", {}), ("hc_static", {"num_streams": 1}), ("hc_dynamic", {"num_streams": 1}),
 ])
 @pytest.mark.parametrize("L", [1, 4])
 def test_starts_as_plain_residual(kind, kw, L):

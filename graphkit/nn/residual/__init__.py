@@ -25,21 +25,62 @@ dense          :class:`DenseResidual`         ``f(W [h_0 || ... || h_l])``
 jk_cat/max/lstm  jumping knowledge over all layer outputs
 =============  ================================================================
 """
-from graphkit.nn.residual.base import (DepthState, DropPath, ResidualBlock, ResidualStack,
-                                       StackIO, drop_path, drop_path_rates)
-from graphkit.nn.residual.classic import (InitialResidual, NoResidual, PreActResidual,
-                                          Residual, ReZero)
-from graphkit.nn.residual.dense import (DenseResidual, JumpingKnowledgeCat,
-                                        JumpingKnowledgeLSTM, JumpingKnowledgeMax)
-from graphkit.nn.residual.hyper import (DynamicHyperConnections, HyperConnections,
-                                        ManifoldHyperConnections, StaticHyperConnections,
-                                        StreamIO, sinkhorn_log)
+from graphkit.nn.residual.base import (
+                                       DepthState,
+                                       DropPath,
+                                       ResidualBlock,
+                                       ResidualStack,
+                                       StackIO,
+                                       drop_path,
+                                       drop_path_rates,
+)
+from graphkit.nn.residual.classic import (
+                                       InitialResidual,
+                                       NoResidual,
+                                       PreActResidual,
+                                       Residual,
+                                       ReZero,
+)
+from graphkit.nn.residual.dense import (
+                                       DenseResidual,
+                                       JumpingKnowledgeCat,
+                                       JumpingKnowledgeLSTM,
+                                       JumpingKnowledgeMax,
+)
+from graphkit.nn.residual.hyper import (
+                                       DynamicHyperConnections,
+                                       HyperConnections,
+                                       ManifoldHyperConnections,
+                                       StaticHyperConnections,
+                                       StreamIO,
+                                       sinkhorn_log,
+)
 from graphkit.nn.residual.laurel import LaurelLR, LaurelPA, LaurelRW
 
 __all__ = [
-    "DepthState", "DropPath", "ResidualBlock", "ResidualStack", "StackIO", "drop_path",
-    "drop_path_rates", "NoResidual", "Residual", "PreActResidual", "ReZero", "InitialResidual",
-    "LaurelRW", "LaurelLR", "LaurelPA", "HyperConnections", "StaticHyperConnections",
-    "DynamicHyperConnections", "ManifoldHyperConnections", "StreamIO", "sinkhorn_log",
-    "DenseResidual", "JumpingKnowledgeCat", "JumpingKnowledgeMax", "JumpingKnowledgeLSTM",
+                                       "DenseResidual",
+                                       "DepthState",
+                                       "DropPath",
+                                       "DynamicHyperConnections",
+                                       "HyperConnections",
+                                       "InitialResidual",
+                                       "JumpingKnowledgeCat",
+                                       "JumpingKnowledgeLSTM",
+                                       "JumpingKnowledgeMax",
+                                       "LaurelLR",
+                                       "LaurelPA",
+                                       "LaurelRW",
+                                       "ManifoldHyperConnections",
+                                       "NoResidual",
+                                       "PreActResidual",
+                                       "ReZero",
+                                       "Residual",
+                                       "ResidualBlock",
+                                       "ResidualStack",
+                                       "StackIO",
+                                       "StaticHyperConnections",
+                                       "StreamIO",
+                                       "drop_path",
+                                       "drop_path_rates",
+                                       "sinkhorn_log",
 ]

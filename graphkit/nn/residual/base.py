@@ -19,8 +19,9 @@ with timm-style inverted scaling (unbiased in train mode, identity in eval mode)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import Tensor

@@ -8,7 +8,8 @@ r"""Classic residual kinds: none, plain / pre-activation residual, ReZero, GCNII
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor

@@ -7,7 +7,8 @@ r"""Dense connections and jumping knowledge over a stack of layers.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor

@@ -10,7 +10,8 @@ travels between blocks as a ``(N, n, d)`` tensor (streams next to features, so n
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor

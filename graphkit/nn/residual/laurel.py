@@ -11,7 +11,8 @@ node on features (no propagation), preserving node-specific signal.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
