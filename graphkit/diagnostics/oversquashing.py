@@ -39,6 +39,16 @@ def _components(L: sp.csr_matrix) -> tuple[int, np.ndarray]:
     return connected_components(L, directed=False)
 
 
+def _pinv_laplacian(L: sp.csr_matrix) -> np.ndarray:
+    r"""Dense :math:`\mathbf{L}^+` as :math:`(\mathbf{L} + \mathbf{P})^{-1} - \mathbf{P}` with
+    :math:`\mathbf{P} = \sum_c \mathbf{1}_c\mathbf{1}_c^\top / n_c` (exact; no eigenvalue
+    cut-off, unlike ``pinv``)."""
+    _, label = _components(L)
+    size = np.bincount(label)
+    P = (label[:, None] == label[None, :]) / size[label][:, None]
+    return np.linalg.inv(L.toarray() + P) - P
+
+
 class _GroundedSolver:
     """Solves :math:`L x = b` on the Laplacian grounded at the first node of every component
     (grounded entries of :math:`x` are 0), i.e. applies :math:`G` with
@@ -88,7 +98,7 @@ def effective_resistance(edge_index: Tensor, num_nodes: int, pairs: Optional[Ten
         if num_nodes > dense_threshold:
             raise ValueError(f"effective_resistance: the dense (N, N) matrix needs N <= "
                              f"{dense_threshold}; got N={num_nodes}; pass 'pairs' instead")
-        Lp = np.linalg.pinv(L.toarray(), hermitian=True)
+        Lp = _pinv_laplacian(L)
         d = np.diag(Lp)
         R = d[:, None] + d[None, :] - 2 * Lp
         R[label[:, None] != label[None, :]] = np.inf
@@ -98,7 +108,7 @@ def effective_resistance(edge_index: Tensor, num_nodes: int, pairs: Optional[Ten
     same = label[u] == label[v]
     out = np.full(u.size, np.inf)
     if num_nodes <= dense_threshold:
-        Lp = np.linalg.pinv(L.toarray(), hermitian=True)
+        Lp = _pinv_laplacian(L)
         r = Lp[u, u] + Lp[v, v] - 2 * Lp[u, v]
         out[same] = np.maximum(r[same], 0.0)
         return torch.from_numpy(out)
@@ -127,7 +137,7 @@ def total_effective_resistance(edge_index: Tensor, num_nodes: int,
     ncomp, label = _components(L)
     size = np.bincount(label, minlength=ncomp)
     if num_nodes <= dense_threshold:
-        Lp = np.linalg.pinv(L.toarray(), hermitian=True)
+        Lp = _pinv_laplacian(L)
         return float((size[label] * np.diag(Lp)).sum() - 0.0)  # 1^T L_c^+ 1 = 0 per component
     solver = _GroundedSolver(L)
     onehot = sp.csr_matrix((np.ones(num_nodes), (np.arange(num_nodes), label)),
@@ -148,6 +158,8 @@ def spectral_gap(edge_index: Tensor, num_nodes: int, normalized: bool = True,
     if num_nodes < 2:
         return 0.0
     L = _laplacian(edge_index, num_nodes)
+    if _components(L)[0] > 1:
+        return 0.0
     if normalized:
         d = L.diagonal()
         s = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 0.0)
@@ -290,6 +302,8 @@ def rewiring_report(name: str, rewire: str | dict, root: Optional[str] = None,
 
     def mean(rows):
         keys = rows[0].keys()
-        return {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in keys}
+        vals = {k: np.array([r.get(k, np.nan) for r in rows], dtype=float) for k in keys}
+        return {k: float(v[~np.isnan(v)].mean()) if (~np.isnan(v)).any() else float("nan")
+                for k, v in vals.items()}
     return {"transform": repr(tf), "name": label, "graphs": len(graphs),
             "before": mean(before), "after": mean(after)}

@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from graphkit._checks import check_range
+from graphkit._checks import check_choice, check_range
 from graphkit.diagnostics.curvature import orc_simple
 from graphkit.registry import TRANSFORMS
 from graphkit.transforms._rewire import RewiringTransform, is_member
 
 
 def borf_edges(ei: np.ndarray, n: int, loops: int = 3, batch_add: int = 4,
-               batch_remove: int = 2, eps: float = 0.01, num_iters: int = 200):
+               batch_remove: int = 2, method: str = "lp"):
     """Run BORF; return ``(added, removed)`` as ``(2, A)`` / ``(2, R)`` undirected pairs."""
     keys = np.unique(ei[0] * n + ei[1])
     orig = keys.copy()
@@ -37,7 +37,7 @@ def borf_edges(ei: np.ndarray, n: int, loops: int = 3, batch_add: int = 4,
         cur = full[:, half]
         if cur.shape[1] == 0:
             break
-        kappa, pq = orc_simple(full, n, eps=eps, num_iters=num_iters, return_plan=True)
+        kappa, pq = orc_simple(full, n, return_plan=True, method=method)
         kappa, pq = kappa[half], pq[:, half]
         order = np.argsort(kappa, kind="stable")
         neg = order[:batch_add]
@@ -65,8 +65,9 @@ class BORF(RewiringTransform):
         loops (int, optional): rounds. (default: :obj:`3`)
         batch_add (int, optional): edges added per round (at most). (default: :obj:`4`)
         batch_remove (int, optional): edges removed per round. (default: :obj:`2`)
-        eps (float, optional): Sinkhorn regularisation. (default: :obj:`0.01`)
-        num_iters (int, optional): Sinkhorn iterations. (default: :obj:`200`)
+        method (str, optional): transport solver, ``"lp"`` (exact) or ``"sinkhorn"``
+            (approximate); see :func:`graphkit.diagnostics.ollivier_ricci_curvature`.
+            (default: ``"lp"``)
         seed, edge_attr, fill_value, cache: see :class:`~graphkit.transforms._rewire.RewiringTransform`
             (BORF is deterministic; ties go to the lower edge index).
 
@@ -79,20 +80,19 @@ class BORF(RewiringTransform):
     """
 
     def __init__(self, loops: int = 3, batch_add: int = 4, batch_remove: int = 2,
-                 eps: float = 0.01, num_iters: int = 200, seed: int = 0,
+                 method: str = "lp", seed: int = 0,
                  edge_attr: str = "relation", fill_value: float = 0.0, cache: bool = True) -> None:
         super().__init__(seed=seed, edge_attr=edge_attr, fill_value=fill_value, cache=cache)
         check_range("BORF", "loops", loops, 0, integer=True)
         check_range("BORF", "batch_add", batch_add, 0, integer=True)
         check_range("BORF", "batch_remove", batch_remove, 0, integer=True)
-        check_range("BORF", "eps", eps, 0.0, low_open=True)
-        check_range("BORF", "num_iters", num_iters, 1, integer=True)
+        check_choice("BORF", "method", method, {"lp", "sinkhorn"})
         self.loops, self.batch_add, self.batch_remove = loops, batch_add, batch_remove
-        self.eps, self.num_iters = float(eps), num_iters
+        self.method = method
 
     def rewire(self, ei, num_nodes, rng):
         added, removed = borf_edges(ei, num_nodes, self.loops, self.batch_add,
-                                    self.batch_remove, self.eps, self.num_iters)
+                                    self.batch_remove, self.method)
         return added, np.ones(added.shape[1], np.int64), removed
 
     def _params(self) -> dict[str, Any]:
