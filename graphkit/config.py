@@ -92,6 +92,8 @@ class TrainConfig:
         max_steps_per_epoch: cap on optimisation steps per epoch (0: no cap).
         val_ratio: share of training links (or graphs) held out for validation when the protocol
             gives no validation split.
+        select: pick the reported epoch by the validation ``metric`` (OGB) or the validation
+            ``loss`` (lowest; PyG's TU benchmark protocol).
         diagnostics: record Dirichlet energy / MAD / gradient norms per layer (deep backbones).
     """
 
@@ -112,6 +114,7 @@ class TrainConfig:
     num_workers: int = 0
     max_steps_per_epoch: int = 0
     val_ratio: float = 0.05
+    select: str = "metric"
     diagnostics: bool = False
 
 
@@ -135,13 +138,14 @@ class Config:
                 "model": d["model"],
                 "train": {k: d["train"][k] for k in ("lr", "weight_decay", "optimizer",
                                                      "batch_size", "loader", "num_neighbors",
-                                                     "val_ratio")}}
+                                                     "val_ratio", "select")}}
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 _CHOICES = {
     ("train", "optimizer"): {"adam", "adamw", "sgd"},
     ("train", "loader"): {"full", "neighbor"},
+    ("train", "select"): {"metric", "loss"},
     ("model", "input_encoder"): {"auto", "embedding", "degree", "ones"},
 }
 _POSITIVE = {("train", "epochs"), ("model", "hidden_channels"), ("model", "num_layers"),

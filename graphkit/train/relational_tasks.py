@@ -10,6 +10,12 @@ L1 (regression, predictions clamped to the train targets' 2nd-98th percentiles a
 as RelBench does), BCE over all destinations (recommendation). Scores come from the RelBench
 task's own ``evaluate`` (AUROC, NMAE, MAP@k).
 
+``model.name: gbdt`` runs the feature-engineered gradient-boosting baseline
+(:mod:`graphkit.relational.baseline`) through the same adapter, so RDL and the baseline share
+the trainer, the protocol and the leaderboard: it is fitted in the first epoch (grid selected on
+validation), later epochs change nothing, and its one dummy parameter only satisfies the
+optimiser (``num_parameters`` is not meaningful for it).
+
 Config keys used: ``model.hidden_channels``, ``model.num_layers``, ``model.dropout``,
 ``model.kwargs`` (``aggr``, ``encoder_layers``), ``train.batch_size``, ``train.eval_batch_size``,
 ``train.num_neighbors``, ``train.max_steps_per_epoch``, ``train.num_workers``.
@@ -25,6 +31,28 @@ import torch.nn.functional as F
 
 from graphkit.train.distributed import DistEnv
 from graphkit.train.tasks import TASKS, Task
+
+
+class GBDTModule(torch.nn.Module):
+    """Holds a :class:`~graphkit.relational.baseline.GBDTBaseline` inside the trainer."""
+
+    def __init__(self, task, seed: int) -> None:
+        super().__init__()
+        from graphkit.relational.baseline import GBDTBaseline
+        self.baseline = GBDTBaseline(task, seed)
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+        self.fitted = False
+
+    def fit(self, tables: dict) -> None:
+        if not self.fitted:
+            self.baseline.fit(tables)
+            self.fitted = True
+
+    def reset_parameters(self) -> None:
+        self.fitted = False
+
+    def __repr__(self) -> str:
+        return f"GBDTModule({self.baseline!r})"
 
 
 class _RelationalTask(Task):
@@ -50,6 +78,17 @@ class _RelationalTask(Task):
         if len(nn) != cfg.model.num_layers:
             nn = (nn + [nn[-1]] * cfg.model.num_layers)[: cfg.model.num_layers]
         self.num_neighbors = nn
+
+    def _gbdt(self) -> bool:
+        return self.cfg.model.name == "gbdt"
+
+    def _gbdt_epoch(self, model) -> float:
+        model.fit(self.bundle.tables)
+        return 0.0
+
+    def _gbdt_evaluate(self, model) -> dict:
+        model.fit(self.bundle.tables)  # after a resume the trees are refitted (deterministic)
+        return {s: {self.metric: float(v)} for s, v in model.baseline.evaluate().items()}
 
     def loader(self, split: str, shuffle: bool, epoch: int = 0):
         from graphkit.sampling import NeighborLoader
@@ -106,6 +145,8 @@ class RelationalEntityTask(_RelationalTask):
         self.clamp = (float(np.percentile(y, 2)), float(np.percentile(y, 98)))
 
     def build_model(self):
+        if self._gbdt():
+            return GBDTModule(self.task, self.seed)
         from graphkit.relational.model import RDLModel
         m = self.cfg.model
         return RDLModel(self.data, self.bundle.col_stats, self.task.entity_table,
@@ -115,6 +156,8 @@ class RelationalEntityTask(_RelationalTask):
                         dropout=m.dropout)
 
     def train_epoch(self, model, optimizer, epoch):
+        if self._gbdt():
+            return self._gbdt_epoch(model)
         model.train()
         total, count = 0.0, 0
         y_all = self.targets["train"].to(self.device)
@@ -135,12 +178,17 @@ class RelationalEntityTask(_RelationalTask):
         return total / max(count, 1)
 
     def final_prediction(self, model, split: str) -> np.ndarray:
+        if self._gbdt():
+            model.fit(self.bundle.tables)
+            return model.baseline.predict(split)
         out = self.predict(model, split).reshape(-1)
         if self.binary:
             return 1.0 / (1.0 + np.exp(-out))
         return np.clip(out, *self.clamp)
 
     def evaluate(self, model):
+        if self._gbdt():
+            return self._gbdt_evaluate(model)
         res = {}
         for s in ("train", "val", "test"):
             pred = self.final_prediction(model, s)
@@ -164,6 +212,8 @@ class RelationalRecommendationTask(_RelationalTask):
             self.targets[s] = inp.dst_nodes[1].to_dense().float()  # (rows, |D|) multi-hot
 
     def build_model(self):
+        if self._gbdt():
+            return GBDTModule(self.task, self.seed)
         from graphkit.relational.model import RDLRecommender
         m = self.cfg.model
         return RDLRecommender(self.data, self.bundle.col_stats, self.task.src_entity_table,
@@ -172,6 +222,8 @@ class RelationalRecommendationTask(_RelationalTask):
                               encoder_layers=self.encoder_layers)
 
     def train_epoch(self, model, optimizer, epoch):
+        if self._gbdt():
+            return self._gbdt_epoch(model)
         model.train()
         total, count = 0.0, 0
         y_all = self.targets["train"].to(self.device)
@@ -187,11 +239,16 @@ class RelationalRecommendationTask(_RelationalTask):
         return total / max(count, 1)
 
     def final_prediction(self, model, split: str) -> np.ndarray:
+        if self._gbdt():
+            model.fit(self.bundle.tables)
+            return model.baseline.predict(split)
         scores = torch.from_numpy(self.predict(model, split))
         k = min(self.task.eval_k, scores.size(1))
         return scores.topk(k, dim=1).indices.numpy()
 
     def evaluate(self, model):
+        if self._gbdt():
+            return self._gbdt_evaluate(model)
         res = {}
         for s in ("train", "val", "test"):
             pred = self.final_prediction(model, s)

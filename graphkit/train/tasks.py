@@ -134,8 +134,9 @@ class NodeTask(Task):
         res = {}
         for k, i in self.idx.items():
             i = shard(i, self.env)  # each rank scores its share; the metric sees all of them
-            res[k] = {self.spec.metric: self.metric(gather_cat(out[i], self.env),
-                                                    gather_cat(self.data.y[i], self.env))}
+            pred, y = gather_cat(out[i], self.env), gather_cat(self.data.y[i], self.env)
+            res[k] = {self.spec.metric: self.metric(pred, y),
+                      "loss": float(_loss(self.spec.kind, pred, y))}
         return res
 
 
@@ -204,7 +205,7 @@ class GraphTask(Task):
             y = gather_cat(torch.cat(ys), self.env)
             if self.spec.kind in ("binary", "multilabel", "regression"):
                 y = y.view(pred.shape)
-            res[k] = {self.spec.metric: self.metric(pred, y)}
+            res[k] = {self.spec.metric: self.metric(pred, y), "loss": float(_loss(self.spec.kind, pred, y))}
         return res
 
 
@@ -309,6 +310,8 @@ class LinkTask(Task):
             sp = gather_cat(model.score(z, shard(p, self.env)).float(), self.env).cpu()
             sq = gather_cat(model.score(z, shard(q, self.env)).float(), self.env).cpu()
             out[k] = link_metrics(sp, sq, names)
+            out[k]["loss"] = float(F.binary_cross_entropy_with_logits(
+                torch.cat([sp, sq]), torch.cat([torch.ones_like(sp), torch.zeros_like(sq)])))
         return out
 
 

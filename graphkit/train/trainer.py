@@ -183,7 +183,8 @@ class Trainer:
         model = task.build_model().to(self.device)
         optimizer = _optimizer(cfg, model)
         main = self.env.is_main
-        higher = spec.higher_is_better
+        select = spec.metric if cfg.train.select == "metric" else "loss"
+        higher = spec.higher_is_better if select != "loss" else False
         state = {"epoch": 0, "best_epoch": -1, "best_val": float("nan"), "best": None,
                  "history": [], "bad_epochs": 0, "train_time": 0.0}
         if ckpt_path.exists() and not self.resume:
@@ -214,7 +215,7 @@ class Trainer:
                 state["train_time"] += dt
                 state["history"].append({"epoch": epoch, "loss": loss, "time": dt,
                                          **{k: v for k, v in ev.items()}})
-                val = ev["val"][metric]
+                val = ev["val"][select]
                 if _better(val, state["best_val"], higher):
                     state.update(best_val=val, best_epoch=epoch, best=ev, bad_epochs=0)
                     best_state = {k: v.detach().clone() for k, v in unwrap(model).state_dict().items()}
@@ -230,7 +231,7 @@ class Trainer:
                         "state": {**state, "best_model": best_state}})
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{loss:.4f}", val=f"{val:.4f}",
+                    bar.set_postfix(loss=f"{loss:.4f}", **{f"val_{select}": f"{val:.4f}"},
                                     best=f"{state['best_val']:.4f}")
                 if stop:
                     break
@@ -243,7 +244,8 @@ class Trainer:
         hist = state["history"]
         result = {
             "name": cfg.name, "seed": seed, "split": split, "fingerprint": fp,
-            "dataset": spec.summary(), "metric": metric, "higher_is_better": higher,
+            "dataset": spec.summary(), "metric": metric, "higher_is_better": spec.higher_is_better,
+            "selected_by": f"val {select}",
             "best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
             "metrics": state["best"],
             "final": hist[-1] if hist else None,

@@ -165,3 +165,13 @@ def test_link_neighbor_loader_minibatch_training(tmp_path):
                       "batch_size": 256, "weight_decay": 0.0})
     s = Trainer(cfg, progress=False).run()
     assert s["aggregate"]["test_auc"]["mean"] > 0.75  # chance is 0.5
+
+
+def test_select_by_validation_loss(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "csbm", "splits": [0]},
+               train={"epochs": 30, "patience": 0, "select": "loss"})
+    Trainer(cfg, progress=False).run()
+    res = json.loads((tmp_path / "runs/t/seed0_split0/result.json").read_text())
+    losses = [h["val"]["loss"] for h in res["history"]]
+    assert res["selected_by"] == "val loss"
+    assert res["best_epoch"] == 1 + losses.index(min(losses))
