@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import time
 
@@ -144,12 +145,45 @@ def run(task: str, aggr: str, seed: int, args) -> dict:
 
 
 def fmt(vals: list[float]) -> str:
-    vals = [v if v == v else float("inf") for v in vals]
-    m = statistics.mean(vals)
-    s = statistics.pstdev(vals) if len(vals) > 1 else 0.0
-    if m > 10:
-        return f"{m:.3g}"
-    return f"{100 * m:.1f} ± {100 * s:.1f}"
+    """mean ± std in % (a plain ratio above 1000%; 'NaN (k/n)' when runs diverged)."""
+    bad = sum(1 for v in vals if not math.isfinite(v))
+    if bad:
+        return f"NaN ({bad}/{len(vals)})"
+    m, s = statistics.mean(vals), statistics.pstdev(vals) if len(vals) > 1 else 0.0
+    return f"{m:.3g}x" if m > 10 else f"{100 * m:.1f} ± {100 * s:.1f}"
+
+
+def parse_log(path: str) -> list[dict]:
+    """Rebuild results from this script's per-run lines (``task aggr seed=.. id=.. ood=..``)."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 5 and parts[2].startswith("seed="):
+                out.append({"task": parts[0], "aggr": parts[1], "seed": int(parts[2][5:]),
+                            "id": float(parts[3][3:]), "ood": float(parts[4][4:])})
+    return out
+
+
+def table(results: list[dict], tasks: list[str], aggrs: list[str]) -> str:
+    lines = ["| task | " + " | ".join(f"{a} ID / OOD" for a in aggrs)
+             + " | best fixed (OOD) | GNP − best fixed, OOD points: mean / median |",
+             "|" + "---|" * (len(aggrs) + 3)]
+    for task in tasks:
+        cells, ood = [], {}
+        for aggr in aggrs:
+            rs = [r for r in results if r["task"] == task and r["aggr"] == aggr]
+            cells.append(f"{fmt([r['id'] for r in rs])} / {fmt([r['ood'] for r in rs])}")
+            ood[aggr] = [r["ood"] for r in rs]
+        fixed = {a: statistics.mean(ood[a]) for a in FIXED if a in ood and ood[a]}
+        best = min(fixed, key=fixed.get) if fixed else None
+        gap = "n/a"
+        if best and ood.get("gnp"):
+            gm = 100 * (statistics.mean(ood["gnp"]) - fixed[best])
+            gd = 100 * (statistics.median(ood["gnp"]) - statistics.median(ood[best]))
+            gap = f"{gm:+.1f} / {gd:+.1f}"
+        lines.append(f"| {task} | " + " | ".join(cells) + f" | {best} | {gap} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -169,39 +203,28 @@ def main() -> None:
     ap.add_argument("--gnp-init", default="mixed")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--from-log", default=None,
+                    help="re-render the table from a saved stdout of this script (no training)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    results = []
-    t0 = time.perf_counter()
-    for task in args.tasks:
-        for aggr in args.aggrs:
-            for seed in range(args.seeds):
-                r = run(task, aggr, seed, args)
-                results.append(r)
-                print(f"{task:14s} {aggr:10s} seed={seed} id={r['id']:.4f} ood={r['ood']:.4f} "
-                      f"({r['train_s']:.1f}s)", flush=True)
-    wall = time.perf_counter() - t0
-    print(f"\nwall {wall:.0f}s; MAPE in % (mean ± std over {args.seeds} seeds); "
-          "values > 1000% shown as a plain ratio\n")
-    header = "| task | " + " | ".join(f"{a} ID / OOD" for a in args.aggrs) + \
-        " | best fixed (OOD) | GNP − best fixed (OOD, points) |"
-    print(header)
-    print("|" + "---|" * (len(args.aggrs) + 3))
-    for task in args.tasks:
-        cells, ood_means = [], {}
-        for aggr in args.aggrs:
-            rs = [r for r in results if r["task"] == task and r["aggr"] == aggr]
-            cells.append(f"{fmt([r['id'] for r in rs])} / {fmt([r['ood'] for r in rs])}")
-            ood_means[aggr] = statistics.mean(r["ood"] for r in rs)
-        fixed = {a: v for a, v in ood_means.items() if a in FIXED}
-        best = min(fixed, key=fixed.get) if fixed else None
-        gap = (f"{100 * (ood_means['gnp'] - fixed[best]):+.1f}"
-               if best and "gnp" in ood_means else "n/a")
-        print(f"| {task} | " + " | ".join(cells) + f" | {best} | {gap} |")
+    if args.from_log:
+        results, wall = parse_log(args.from_log), float("nan")
+    else:
+        results = []
+        t0 = time.perf_counter()
+        for task in args.tasks:
+            for aggr in args.aggrs:
+                for seed in range(args.seeds):
+                    r = run(task, aggr, seed, args)
+                    results.append(r)
+                    print(f"{task:14s} {aggr:10s} seed={seed} id={r['id']:.4f} "
+                          f"ood={r['ood']:.4f} ({r['train_s']:.1f}s)", flush=True)
+        wall = time.perf_counter() - t0
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"args": vars(args), "wall_s": wall, "results": results}, f, indent=1)
-
+    print(f"\nwall {wall:.0f}s; MAPE in % (mean ± std over seeds)\n")
+    print(table(results, args.tasks, args.aggrs))
 
 if __name__ == "__main__":
     main()
