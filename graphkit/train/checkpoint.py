@@ -18,6 +18,12 @@ import numpy as np
 import torch
 
 
+def atomic_write(path: str | Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+    raw = data.encode() if isinstance(data, str) else data
+    _atomic_write(Path(path), lambda f: f.write(raw))
+
+
 def _atomic_write(path: Path, write) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,8 +42,7 @@ def _atomic_write(path: Path, write) -> None:
 
 def write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as JSON atomically."""
-    data = json.dumps(obj, indent=2, sort_keys=False, default=_json_default).encode()
-    _atomic_write(Path(path), lambda f: f.write(data))
+    atomic_write(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default))
 
 
 def _json_default(o: Any) -> Any:

@@ -17,7 +17,8 @@ validation), later epochs change nothing, and its one dummy parameter only satis
 optimiser (``num_parameters`` is not meaningful for it).
 
 Config keys used: ``model.hidden_channels``, ``model.num_layers``, ``model.dropout``,
-``model.kwargs`` (``aggr``, ``encoder_layers``), ``train.batch_size``, ``train.eval_batch_size``,
+``model.kwargs`` (``aggr``, ``encoder_layers``, ``temporal_strategy``: ``uniform`` as RelBench's
+entity recipe or ``last``: the most recent neighbors), ``train.batch_size``, ``train.eval_batch_size``,
 ``train.num_neighbors``, ``train.max_steps_per_epoch``, ``train.num_workers``.
 """
 from __future__ import annotations
@@ -71,9 +72,10 @@ class _RelationalTask(Task):
         kw = dict(cfg.model.kwargs)
         self.aggr = kw.pop("aggr", "sum")
         self.encoder_layers = int(kw.pop("encoder_layers", 2))
+        self.temporal_strategy = kw.pop("temporal_strategy", "uniform")
         if kw:
-            raise ValueError(f"relational models take model.kwargs 'aggr' and 'encoder_layers'; "
-                             f"got unknown {sorted(kw)}")
+            raise ValueError(f"relational models take model.kwargs 'aggr', 'encoder_layers' and "
+                             f"'temporal_strategy'; got unknown {sorted(kw)}")
         nn = list(cfg.train.num_neighbors)
         if len(nn) != cfg.model.num_layers:
             nn = (nn + [nn[-1]] * cfg.model.num_layers)[: cfg.model.num_layers]
@@ -97,7 +99,7 @@ class _RelationalTask(Task):
                                                         or self.cfg.train.batch_size)
         return NeighborLoader(self.data, num_neighbors=self.num_neighbors, time_attr="time",
                               input_nodes=inp[0], input_time=inp[1], disjoint=True,
-                              temporal_strategy="uniform", batch_size=bs, shuffle=shuffle,
+                              temporal_strategy=self.temporal_strategy, batch_size=bs, shuffle=shuffle,
                               generator=self.generator(epoch) if shuffle else None,
                               num_workers=self.cfg.train.num_workers)
 

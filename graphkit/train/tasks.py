@@ -56,6 +56,23 @@ class Task:
     def generator(self, epoch: int) -> torch.Generator:
         return torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
 
+    def run_batches(self, model, optimizer, loader, step_loss) -> float:
+        """One pass of optimisation steps over ``loader`` (capped by ``max_steps_per_epoch``);
+        ``step_loss(model, batch) -> (loss, weight)``; returns the weighted mean loss."""
+        total, count, cap = 0.0, 0, self.cfg.train.max_steps_per_epoch
+        for step, batch in enumerate(loader):
+            if cap and step >= cap:
+                break
+            batch = batch.to(self.device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            with self.autocast():
+                loss, weight = step_loss(model, batch)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * weight
+            count += weight
+        return total / max(count, 1)
+
     def build_model(self) -> torch.nn.Module:
         raise NotImplementedError
 
@@ -111,20 +128,10 @@ class NodeTask(Task):
                             batch_size=self.cfg.train.batch_size, shuffle=True,
                             generator=self.generator(epoch), num_workers=self.cfg.train.num_workers,
                             pin_memory=self.device.type == "cuda")
-        total, count, cap = 0.0, 0, self.cfg.train.max_steps_per_epoch
-        for step, batch in enumerate(loader):
-            if cap and step >= cap:
-                break
-            batch = batch.to(self.device, non_blocking=True)
-            optimizer.zero_grad(set_to_none=True)
-            with self.autocast():
-                out = model(batch)[: batch.batch_size].float()
-                loss = _loss(self.spec.kind, out, batch.y[: batch.batch_size])
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * batch.batch_size
-            count += batch.batch_size
-        return total / max(count, 1)
+        def step_loss(model, batch):
+            out = model(batch)[: batch.batch_size].float()
+            return _loss(self.spec.kind, out, batch.y[: batch.batch_size]), batch.batch_size
+        return self.run_batches(model, optimizer, loader, step_loss)
 
     @torch.no_grad()
     def evaluate(self, model):
@@ -174,21 +181,9 @@ class GraphTask(Task):
         loader = DataLoader(self._train_subset[shard(perm, self.env)], batch_size=self._bs,
                             shuffle=False, pin_memory=self._pin,
                             num_workers=self.cfg.train.num_workers, drop_last=False)
-        total, count = 0.0, 0
-        cap = self.cfg.train.max_steps_per_epoch
-        for step, batch in enumerate(loader):
-            if cap and step >= cap:
-                break
-            batch = batch.to(self.device, non_blocking=True)
-            optimizer.zero_grad(set_to_none=True)
-            with self.autocast():
-                out = model(batch).float()
-                loss = _loss(self.spec.kind, out, batch.y)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * batch.num_graphs
-            count += batch.num_graphs
-        return total / max(count, 1)
+        def step_loss(model, batch):
+            return _loss(self.spec.kind, model(batch).float(), batch.y), batch.num_graphs
+        return self.run_batches(model, optimizer, loader, step_loss)
 
     @torch.no_grad()
     def evaluate(self, model):
@@ -283,20 +278,10 @@ class LinkTask(Task):
                                     neg_sampling_ratio=1.0, neighbor_sampler=self._link_sampler,
                                     batch_size=self.cfg.train.batch_size, shuffle=True,
                                     generator=self.generator(epoch))
-        total, count, cap = 0.0, 0, self.cfg.train.max_steps_per_epoch
-        for step, batch in enumerate(loader):
-            if cap and step >= cap:
-                break
-            batch = batch.to(self.device, non_blocking=True)
-            optimizer.zero_grad(set_to_none=True)
-            with self.autocast():
-                logits = model(batch, batch.edge_label_index).float()
-            loss = F.binary_cross_entropy_with_logits(logits, batch.edge_label.float())
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * logits.numel()
-            count += logits.numel()
-        return total / max(count, 1)
+        def step_loss(model, batch):
+            logits = model(batch, batch.edge_label_index).float()
+            return F.binary_cross_entropy_with_logits(logits, batch.edge_label.float()), logits.numel()
+        return self.run_batches(model, optimizer, loader, step_loss)
 
     @torch.no_grad()
     def evaluate(self, model):
