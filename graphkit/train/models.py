@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.models import MLP
 
+import graphkit.nn  # noqa: F401  (registers every backbone, head and readout by name)
 from graphkit._checks import check_choice
 from graphkit.nn.pool.readout import build_readout
 from graphkit.registry import HEADS, MODELS
