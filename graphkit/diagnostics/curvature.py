@@ -216,9 +216,12 @@ def orc_simple(ei: np.ndarray, n: int, alpha: float = 0.0, eps: float = 0.01,
     akeys = ei[0] * n + ei[1]
     k2, v2 = _csr_keys((A @ A).tocsr(), n)
     size = np.maximum(deg[ei[0]], deg[ei[1]]) + 1
-    order = np.argsort(size, kind="stable")
+    fwd = np.nonzero(ei[0] < ei[1])[0]             # solve each undirected edge once
+    order = fwd[np.argsort(size[fwd], kind="stable")]
+    if method == "lp":
+        max_elements = min(max_elements, 60_000)   # small LPs keep HiGHS' time linear
     s = 0
-    while s < E:                                   # chunks of similar support size
+    while s < order.size:                          # chunks of similar support size
         m = int(size[order[s]])
         cnt = max(1, max_elements // (m * m))
         idx = order[s:s + cnt]
@@ -264,6 +267,9 @@ def orc_simple(ei: np.ndarray, n: int, alpha: float = 0.0, eps: float = 0.01,
             rows = np.arange(idx.size)
             best_pq[0, idx] = np.where(okp, su[rows, pi], -1)
             best_pq[1, idx] = np.where(okp, sv[rows, qi], -1)
+    rev = np.searchsorted(akeys, ei[1, fwd] * n + ei[0, fwd])   # (y, x) for every (x, y)
+    kappa[rev] = kappa[fwd]
+    best_pq[:, rev] = best_pq[::-1, fwd]
     return (kappa, best_pq) if return_plan else kappa
 
 
