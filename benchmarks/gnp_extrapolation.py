@@ -21,7 +21,11 @@ import time
 import torch
 from torch_geometric.data import Batch
 
-from graphkit.data.extrapolation import EXTRAPOLATION_TASKS, make_extrapolation_dataset, mape
+from graphkit.data.extrapolation import (
+    EXTRAPOLATION_TASKS,
+    make_extrapolation_dataset,
+    mape,
+)
 from graphkit.nn.aggr import GNP
 from graphkit.nn.gnp_gnn import GNPGNN, build_aggregation
 
@@ -175,7 +179,7 @@ def table(results: list[dict], tasks: list[str], aggrs: list[str]) -> str:
             rs = [r for r in results if r["task"] == task and r["aggr"] == aggr]
             cells.append(f"{fmt([r['id'] for r in rs])} / {fmt([r['ood'] for r in rs])}")
             ood[aggr] = [r["ood"] for r in rs]
-        fixed = {a: statistics.mean(ood[a]) for a in FIXED if a in ood and ood[a]}
+        fixed = {a: statistics.mean(ood[a]) for a in FIXED if ood.get(a)}
         best = min(fixed, key=fixed.get) if fixed else None
         gap = "n/a"
         if best and ood.get("gnp"):

@@ -30,8 +30,6 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
@@ -39,8 +37,13 @@ from torch_geometric.utils import scatter, to_undirected
 
 from graphkit._checks import check_choice, check_range
 
-__all__ = ["EXTRAPOLATION_TASKS", "REGIMES", "make_extrapolation_dataset", "mape",
-           "hop_limited_distances"]
+__all__ = [
+    "EXTRAPOLATION_TASKS",
+    "REGIMES",
+    "hop_limited_distances",
+    "make_extrapolation_dataset",
+    "mape",
+]
 
 #: task -> (level, default sizes, default values, exact aggregators)
 EXTRAPOLATION_TASKS: dict[str, dict] = {
@@ -84,7 +87,7 @@ def _erdos_renyi(n: int, prob: float, g: torch.Generator) -> Tensor:
 
 
 def make_extrapolation_dataset(task: str, regime: str = "train", num_samples: int = 512,
-                               seed: int = 0, *, sizes: Optional[tuple[int, int]] = None,
+                               seed: int = 0, *, sizes: tuple[int, int] | None = None,
                                values: tuple[float, float] = (1.0, 10.0), factor: float = 5.0,
                                edge_prob: tuple[float, float] = (0.1, 0.3),
                                hops: int = 3) -> list[Data]:
@@ -117,7 +120,7 @@ def make_extrapolation_dataset(task: str, regime: str = "train", num_samples: in
     if sizes is None:
         sizes = (5, 20) if level == "set" else (10, 20)
     scale = factor if regime == "test_ood" else 1.0
-    lo_n, hi_n = int(round(sizes[0] * scale)), int(round(sizes[1] * scale))
+    lo_n, hi_n = round(sizes[0] * scale), round(sizes[1] * scale)
     lo_v, hi_v = values[0] * scale, values[1] * scale
     g = torch.Generator().manual_seed(int(seed) * 7919 + _SEED_OFFSET[regime]
                                       + sorted(EXTRAPOLATION_TASKS).index(task) * 104_729)

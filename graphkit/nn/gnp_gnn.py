@@ -13,7 +13,7 @@ and every PyG aggregation name (``"sum"``, ``"mean"``, ``"max"``, ``"min"``, ``"
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -25,13 +25,13 @@ from graphkit._checks import check_range
 from graphkit.nn.aggr.gnp import GNP
 from graphkit.registry import AGGRS, MODELS
 
-__all__ = ["GNPConv", "GNPGNN", "build_aggregation"]
+__all__ = ["GNPGNN", "GNPConv", "build_aggregation"]
 
 _CHANNEL_KW = {"gnp": "channels", "powermean": "channels", "softmax": "channels"}
 
 
 def build_aggregation(aggr: str | Aggregation, channels: int,
-                      aggr_kwargs: Optional[dict[str, Any]] = None) -> Aggregation:
+                      aggr_kwargs: dict[str, Any] | None = None) -> Aggregation:
     """A fresh aggregation by name (graphkit ``AGGRS`` first, then PyG); an instance passes
     through. ``'gnp'``, ``'powermean'`` and ``'softmax'`` get ``channels`` (per-channel
     parameters) unless ``aggr_kwargs`` says otherwise; the last two are made learnable."""
@@ -74,8 +74,8 @@ class GNPConv(MessagePassing):
     """
 
     def __init__(self, in_channels: int, out_channels: int, aggr: str | Aggregation = "gnp",
-                 edge_dim: Optional[int] = None,
-                 aggr_kwargs: Optional[dict[str, Any]] = None) -> None:
+                 edge_dim: int | None = None,
+                 aggr_kwargs: dict[str, Any] | None = None) -> None:
         aggr_name = aggr if isinstance(aggr, str) else type(aggr).__name__
         super().__init__(aggr=build_aggregation(aggr, out_channels, aggr_kwargs))
         check_range("GNPConv", "in_channels", in_channels, low=1, integer=True)
@@ -93,7 +93,7 @@ class GNPConv(MessagePassing):
         for layer in (self.msg[0], self.msg[2], self.update_lin):
             layer.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         if (edge_attr is None) != (self.edge_dim is None):
             raise ValueError(f"GNPConv: built with edge_dim={self.edge_dim} but edge_attr is "
                              f"{'missing' if edge_attr is None else 'given'}; pass edge_attr "
@@ -101,7 +101,7 @@ class GNPConv(MessagePassing):
         agg = self.propagate(edge_index, x=x, edge_attr=edge_attr)
         return self.update_lin(torch.cat([x, agg], dim=-1))
 
-    def message(self, x_j: Tensor, x_i: Tensor, edge_attr: Optional[Tensor]) -> Tensor:
+    def message(self, x_j: Tensor, x_i: Tensor, edge_attr: Tensor | None) -> Tensor:
         parts = [x_j, x_i] if edge_attr is None else [x_j, x_i, edge_attr.view(x_j.size(0), -1)]
         return self.msg(torch.cat(parts, dim=-1))
 
@@ -136,8 +136,8 @@ class GNPGNN(torch.nn.Module):
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int,
                  num_layers: int = 2, dropout: float = 0.0, aggr: str = "gnp",
-                 aggr_kwargs: Optional[dict[str, Any]] = None,
-                 edge_dim: Optional[int] = None) -> None:
+                 aggr_kwargs: dict[str, Any] | None = None,
+                 edge_dim: int | None = None) -> None:
         super().__init__()
         check_range("GNPGNN", "num_layers", num_layers, low=1, integer=True)
         check_range("GNPGNN", "dropout", float(dropout), low=0.0, high=1.0, high_open=True)
@@ -156,8 +156,8 @@ class GNPGNN(torch.nn.Module):
             conv.reset_parameters()
         self.out.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Optional[Tensor] = None,
-                batch: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None,
+                batch: Tensor | None = None) -> Tensor:
         for i, conv in enumerate(self.convs):
             x = conv(x, edge_index, edge_attr)
             if i < self.num_layers - 1:

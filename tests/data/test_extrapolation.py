@@ -5,8 +5,12 @@ import networkx as nx
 import pytest
 import torch
 
-from graphkit.data.extrapolation import (EXTRAPOLATION_TASKS, hop_limited_distances,
-                                         make_extrapolation_dataset, mape)
+from graphkit.data.extrapolation import (
+    EXTRAPOLATION_TASKS,
+    hop_limited_distances,
+    make_extrapolation_dataset,
+    mape,
+)
 
 
 @pytest.mark.parametrize("task", sorted(EXTRAPOLATION_TASKS))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from graphkit.nn.aggr import GNP
-from graphkit.nn.gnp_gnn import GNPConv, GNPGNN, build_aggregation
+from graphkit.nn.gnp_gnn import GNPGNN, GNPConv, build_aggregation
 from graphkit.registry import MODELS
 
 

@@ -29,7 +29,6 @@ copy of the messages and gradients for :math:`x`, :math:`p` and :math:`q` stay f
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
 
 import torch
 from torch import Tensor
@@ -40,7 +39,7 @@ from torch_geometric.nn.aggr import Aggregation
 from graphkit._checks import check_choice, check_range, check_type
 from graphkit.registry import AGGRS, READOUTS
 
-__all__ = ["GNP", "gnp_reduce", "GNP_INITS", "LARGE_P", "MIXED_CYCLE"]
+__all__ = ["GNP", "GNP_INITS", "LARGE_P", "MIXED_CYCLE", "gnp_reduce"]
 
 #: |p| used by the ``'max'`` / ``'min'`` initialisations (relative error to the max <= n^(1/p) - 1).
 LARGE_P = 50.0
@@ -57,7 +56,7 @@ GNP_INITS: dict[str, tuple[float, float, float, float]] = {
 #: the layers around GNP pick and the exponents are refined by training)
 MIXED_CYCLE = ("sum", "mean", "max", "min")
 
-ParamLike = Union[float, Tensor]
+ParamLike = float | Tensor
 
 
 class _GNPPool(torch.autograd.Function):
@@ -127,9 +126,9 @@ def _as_channels(owner: str, name: str, value: ParamLike, like: Tensor, channels
     return t.expand(channels)
 
 
-def gnp_reduce(x: Tensor, index: Optional[Tensor], p: ParamLike, q: ParamLike,
-               p_neg: Optional[ParamLike] = None, q_neg: Optional[ParamLike] = None, *,
-               ptr: Optional[Tensor] = None, dim_size: Optional[int] = None, dim: int = -2,
+def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
+               p_neg: ParamLike | None = None, q_neg: ParamLike | None = None, *,
+               ptr: Tensor | None = None, dim_size: int | None = None, dim: int = -2,
                signed: bool = True, p_min: float = 0.2) -> Tensor:
     r"""Generalized-norm pooling of ``x`` over the groups given by ``index`` (see module docs).
 
@@ -256,9 +255,9 @@ class GNP(Aggregation):
         >>> h_graph = GNP(16)(x, batch)                       # readout
     """
 
-    def __init__(self, channels: int = 1, init: str = "sum", *, p: Optional[float] = None,
-                 q: Optional[float] = None, p_neg: Optional[float] = None,
-                 q_neg: Optional[float] = None, learn: bool = True, signed: bool = True,
+    def __init__(self, channels: int = 1, init: str = "sum", *, p: float | None = None,
+                 q: float | None = None, p_neg: float | None = None,
+                 q_neg: float | None = None, learn: bool = True, signed: bool = True,
                  p_min: float = 0.2) -> None:
         super().__init__()
         owner = type(self).__name__
@@ -276,9 +275,9 @@ class GNP(Aggregation):
             if val is not None:
                 check_range(owner, name, val)
                 base[i] = float(val)
-        init_p, init_pn = base[0], GNP_INITS["sum" if init == "mixed" else init][2]
         if p_neg is None and p is not None:        # keep the init's sign pattern (max: -p)
-            base[2] = base[0] * (1.0 if GNP_INITS[init][0] * init_pn > 0 else -1.0)
+            init_p, _, init_pn, _ = GNP_INITS[init]
+            base[2] = base[0] * (1.0 if init_p * init_pn > 0 else -1.0)
         if q_neg is None and q is not None:
             base[3] = base[1]
         for name, val in (("p", base[0]), ("p_neg", base[2])):
@@ -314,8 +313,8 @@ class GNP(Aggregation):
             self.q[0].copy_(qp)
             self.q[1].copy_(qn)
 
-    def forward(self, x: Tensor, index: Optional[Tensor] = None, ptr: Optional[Tensor] = None,
-                dim_size: Optional[int] = None, dim: int = -2) -> Tensor:
+    def forward(self, x: Tensor, index: Tensor | None = None, ptr: Tensor | None = None,
+                dim_size: int | None = None, dim: int = -2) -> Tensor:
         if is_lazy(self.p):
             self.channels = x.size(-1)
             self.p.materialize((2, self.channels), device=x.device)
@@ -353,4 +352,4 @@ def register_with_pyg() -> None:
     """
     import torch_geometric.nn.aggr as pyg_aggr
     if getattr(pyg_aggr, "GNP", None) is not GNP:
-        setattr(pyg_aggr, "GNP", GNP)
+        pyg_aggr.GNP = GNP

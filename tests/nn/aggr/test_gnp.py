@@ -1,8 +1,6 @@
 """GNP: special cases, the paper's inequalities, parity with PyG / a loop reference, numerics."""
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 from hypothesis import given, settings
