@@ -190,24 +190,22 @@ def export_ogb(agg: list[dict], out: Path) -> list[Path]:
 
 
 def export_relbench(rows: list[dict], agg: list[dict], out: Path) -> list[Path]:
-    """Copy the best-validation run's prediction CSV of the best group per (dataset, task)."""
-    best_group: dict[tuple, dict] = {}
-    for a in agg:
-        key = (a["dataset"], a["experiment"])
-        sign = 1 if a["higher_is_better"] else -1
-        if key not in best_group or sign * a["val_mean"] > sign * best_group[key]["val_mean"]:
-            best_group[key] = a
-    paths = []
-    for (dataset, exp), a in best_group.items():
-        rs = [r for r in rows if r["experiment"] == exp and r["options"] == a["options"]
-              and r.get("predictions")]
-        if not rs:
-            continue
-        sign = 1 if a["higher_is_better"] else -1
-        r = max(rs, key=lambda r: sign * r["val"])
+    """Per RelBench (dataset, task): the prediction CSV of the best-validation run of the group
+    (experiment x options) with the best mean validation score, as ``<dataset>__<task>.csv``."""
+    groups = {(a["experiment"], a["options"]): a for a in agg}
+    by_task: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
         rb = r.get("relbench") or {}
-        name = f"{rb.get('dataset', dataset)}__{rb.get('task', exp)}.csv"
-        p = out / "relbench" / name
+        if r.get("predictions") and rb.get("dataset") and rb.get("task"):
+            by_task[(rb["dataset"], rb["task"])].append(r)
+    paths = []
+    for (dataset, task), rs in sorted(by_task.items()):
+        sign = 1 if rs[0]["higher_is_better"] else -1
+        best_group = max({(r["experiment"], r["options"]) for r in rs},
+                         key=lambda g: sign * groups[g]["val_mean"])
+        r = max([r for r in rs if (r["experiment"], r["options"]) == best_group],
+                key=lambda r: sign * r["val"])
+        p = out / "relbench" / f"{dataset}__{task}.csv"
         p.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(r["predictions"], p)
         paths.append(p)

@@ -271,7 +271,27 @@ class BenchRunner:
         data = self.data_for(cell.experiment, cfg)
         trainer = Trainer(cfg, resume=True, progress=False, data=data)
         res = trainer.run_one(data[0], data[1], cell.seed, cell.split)
-        return self.make_row(cell, cfg, res, attempt, trainer.run_dir(cell.seed, cell.split))
+        rdir = trainer.run_dir(cell.seed, cell.split)
+        if data[1].task.startswith("relational"):
+            res["relbench"] = self.write_predictions(cfg, data, cell, trainer, rdir)
+        return self.make_row(cell, cfg, res, attempt, rdir)
+
+    def write_predictions(self, cfg, data, cell: Cell, trainer, rdir: Path) -> dict:
+        """Test predictions of the best-validation model as a RelBench prediction CSV."""
+        import torch
+        from graphkit.train.checkpoint import load_checkpoint
+        from graphkit.train.tasks import make_task
+        task = make_task(data[0], data[1], cell.split, cfg, trainer.device, cell.seed)
+        model = task.build_model().to(trainer.device)
+        best = Path(rdir) / "best_model.pt"
+        if best.is_file():
+            model.load_state_dict(load_checkpoint(best))
+        out = Path(rdir) / "test_predictions.csv"
+        tmp = out.with_name(".test_predictions.csv.tmp")
+        names = task.write_predictions(model, tmp)
+        import os
+        os.replace(tmp, out)
+        return names
 
     def make_row(self, cell: Cell, cfg, res: dict, attempt: int, run_dir: Path) -> dict:
         metric = res["metric"]

@@ -82,11 +82,16 @@ def _cached(dataset: str, task: str, root: Optional[str], text_dim: int):
         from graphkit.relational.chinook import TASK_NAMES, chinook_tasks
         if task not in TASK_NAMES:
             raise ValueError(f"chinook has tasks {list(TASK_NAMES)}; got {task!r}")
+        from graphkit.relational.chinook import chinook_stypes
         _, tasks = chinook_tasks(root)
-        return make_bundle(tasks[task], "chinook", task, HashingTextEmbedder(text_dim))
+        t = tasks[task]
+        return make_bundle(t, "chinook", task, HashingTextEmbedder(text_dim),
+                           stypes=chinook_stypes(t.get_db()))
     from graphkit.relational.relbench_data import load_relbench_task
+    from pathlib import Path
     t = load_relbench_task(dataset, task, root=root)
-    return make_bundle(t, dataset, task, HashingTextEmbedder(text_dim))
+    name = Path(dataset).name if (Path(dataset) / "manifest.yaml").exists() else dataset
+    return make_bundle(t, name, task, HashingTextEmbedder(text_dim))
 
 
 def load_bench_task(dataset: str = "chinook", task: str = "customer-buy",

@@ -62,6 +62,26 @@ def genre_events(db) -> pd.DataFrame:
                          "dst": track["GenreId"].reindex(line["TrackId"].astype(int)).to_numpy()})
 
 
+#: columns that identify a person or an address (names, e-mails, phone numbers): unique per row,
+#: so a model can only memorise them; left out of the features (``None``), places kept as
+#: categories.
+_PII = ("FirstName", "LastName", "Company", "Address", "PostalCode", "Phone", "Fax", "Email")
+STYPE_OVERRIDES = {
+    "Customer": {**{c: None for c in _PII}, "City": "categorical", "State": "categorical",
+                 "Country": "categorical"},
+    "Employee": {**{c: None for c in _PII}, "City": "categorical", "State": "categorical",
+                 "Country": "categorical", "Title": "categorical"},
+    "Invoice": {"BillingAddress": None, "BillingPostalCode": None, "BillingCity": "categorical",
+                "BillingState": "categorical", "BillingCountry": "categorical"},
+}
+
+
+def chinook_stypes(db) -> dict:
+    """Column stypes: PyTorch-Frame's proposal with :data:`STYPE_OVERRIDES`."""
+    from graphkit.relational.graph import propose_stypes
+    return propose_stypes(db, STYPE_OVERRIDES)
+
+
 def chinook_tasks(root: Optional[str] = None, imported: Optional[ImportedDatabase] = None):
     """``(dataset, {name: task})`` for the three Chinook tasks."""
     imported = imported or load_chinook(root)

@@ -114,7 +114,7 @@ def test_suite_errors(tmp_path):
 
 def test_resume_after_kill_9(tmp_path):
     """kill -9 the CLI mid-campaign, resume: every cell has exactly one row."""
-    suite = _suite(tmp_path, seeds=(0, 1), epochs=40)
+    suite = _suite(tmp_path, seeds=(0, 1), epochs=25)
     out = tmp_path / "out"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "graphkit", "bench", str(suite), "--out", str(out)]

@@ -1,0 +1,4 @@
+import pytest
+
+pytest.importorskip("relbench")
+pytest.importorskip("torch_frame")
