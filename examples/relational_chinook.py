@@ -22,7 +22,12 @@ import pandas as pd
 import torch
 
 from graphkit.config import load_config
-from graphkit.relational import EntityWindowTask, RecommendationWindowTask, RelationalDataset, from_sqlite
+from graphkit.relational import (
+    EntityWindowTask,
+    RecommendationWindowTask,
+    RelationalDataset,
+    from_sqlite,
+)
 from graphkit.relational.bench import make_bundle
 from graphkit.relational.chinook import chinook_path, chinook_stypes, genre_events
 from graphkit.relational.graph import HashingTextEmbedder

@@ -75,8 +75,8 @@ def _pm(mu: float, sd: float, metric: str) -> str:
 
 def leaderboard_markdown(agg: list[dict], title: str = "leaderboard") -> str:
     lines = [f"### {title}", "",
-             "| dataset | experiment | model | options | metric | test | val | runs | #params | "
-             "s / run | total s |",
+             ("| dataset | experiment | model | options | metric | test | val | runs | #params | "
+             "s / run | total s |"),
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for a in agg:
         unit = " (x100)" if _scale(a["metric"]) == 100.0 else ""

@@ -40,9 +40,10 @@ import itertools
 import re
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import yaml
 
@@ -78,13 +79,13 @@ class SuiteError(ValueError):
 @dataclass
 class Experiment:
     id: str
-    config: Optional[Path]
+    config: Path | None
     raw: dict
     seeds: list
     splits: Any
     grid: dict
     overrides: list
-    source: Optional[str] = None
+    source: str | None = None
     source_options: dict = field(default_factory=dict)
 
 
@@ -96,7 +97,7 @@ class Suite:
     threads: int
     overrides: list
     experiments: list[Experiment]
-    path: Optional[Path] = None
+    path: Path | None = None
 
 
 @dataclass
@@ -121,7 +122,7 @@ def point_name(point: dict) -> str:
     return "+".join(f"{k}={_slug(v)}" for k, v in sorted(point.items()))
 
 
-def _find(path: str, suite_path: Optional[Path]) -> Path:
+def _find(path: str, suite_path: Path | None) -> Path:
     cands = [Path(path)]
     if suite_path is not None:
         cands += [p / path for p in [suite_path.parent, *suite_path.parent.parents]]
@@ -132,7 +133,7 @@ def _find(path: str, suite_path: Optional[Path]) -> Path:
                      f"the suite's folder and its parents)")
 
 
-def parse_suite(raw: dict, path: Optional[Path] = None) -> Suite:
+def parse_suite(raw: dict, path: Path | None = None) -> Suite:
     """Validate a suite mapping (see the module docstring)."""
     if not isinstance(raw, dict):
         raise SuiteError(f"suite must be a mapping; got {type(raw).__name__}")
@@ -200,7 +201,7 @@ class BenchRunner:
         log: where progress lines go (default ``print``).
     """
 
-    def __init__(self, suite: Suite | str | Path, out: Optional[str | Path] = None, *,
+    def __init__(self, suite: Suite | str | Path, out: str | Path | None = None, *,
                  resume: bool = False, log: Callable[[str], None] = print) -> None:
         self.suite = suite if isinstance(suite, Suite) else load_suite(suite)
         self.out = Path(out) if out is not None else Path("runs/bench") / self.suite.name
@@ -209,7 +210,7 @@ class BenchRunner:
         self._data: dict[str, tuple] = {}
 
     # ------------------------------------------------------------------ configs and cells
-    def cell_config(self, exp: Experiment, point: dict, seed: int, split: Optional[int],
+    def cell_config(self, exp: Experiment, point: dict, seed: int, split: int | None,
                     run_name: str):
         from graphkit.config import apply_overrides, from_dict
         raw = copy.deepcopy(exp.raw)
@@ -265,8 +266,8 @@ class BenchRunner:
 
     # ------------------------------------------------------------------ running
     def run_cell(self, cell: Cell, attempt: int) -> dict:
-        from graphkit.train import Trainer
         import graphkit.nn  # noqa: F401  (registers models)
+        from graphkit.train import Trainer
         cfg = self.cell_config(cell.experiment, cell.point, cell.seed, cell.split, cell.run_name)
         data = self.data_for(cell.experiment, cfg)
         trainer = Trainer(cfg, resume=True, progress=False, data=data)
@@ -278,7 +279,6 @@ class BenchRunner:
 
     def write_predictions(self, cfg, data, cell: Cell, trainer, rdir: Path) -> dict:
         """Test predictions of the best-validation model as a RelBench prediction CSV."""
-        import torch
         from graphkit.train.checkpoint import load_checkpoint
         from graphkit.train.tasks import make_task
         task = make_task(data[0], data[1], cell.split, cfg, trainer.device, cell.seed)
@@ -321,7 +321,7 @@ class BenchRunner:
             row["relbench"] = res.get("relbench")
         return row
 
-    def run(self, only: Optional[Callable[[Cell], bool]] = None) -> dict:
+    def run(self, only: Callable[[Cell], bool] | None = None) -> dict:
         """Run (or resume) the campaign; returns counts and the failed cells."""
         if self.suite.threads:
             import torch
@@ -374,7 +374,7 @@ class BenchRunner:
         return summary
 
 
-def run_suite(path: str | Path, out: Optional[str | Path] = None, *, resume: bool = False,
+def run_suite(path: str | Path, out: str | Path | None = None, *, resume: bool = False,
               report: bool = True, log: Callable[[str], None] = print) -> dict:
     """Run a suite file and (by default) write the leaderboard, plots and exports."""
     runner = BenchRunner(path, out, resume=resume, log=log)

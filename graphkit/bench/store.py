@@ -26,8 +26,9 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 _ID = re.compile(r"^[A-Za-z0-9_.=+\-]+$")
 

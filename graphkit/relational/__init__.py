@@ -11,14 +11,34 @@ Example:
     >>> bundle, spec = make_bundle(churn, "shop", "customer-buy")
     >>> Trainer(cfg, data=(bundle, spec)).run()
 """
-from graphkit.relational.database import (ImportedDatabase, from_csv, from_frames, from_parquet,
-                                          from_sqlite)
+from graphkit.relational.database import (
+    ImportedDatabase,
+    from_csv,
+    from_frames,
+    from_parquet,
+    from_sqlite,
+)
 
-__all__ = ["ImportedDatabase", "from_csv", "from_frames", "from_parquet", "from_sqlite",
-           "RelationalDataset", "EntityWindowTask", "RecommendationWindowTask",
-           "HashingTextEmbedder", "build_hetero_graph", "RDLModel", "RDLRecommender",
-           "RelationalBundle", "make_bundle", "load_bench_task", "load_relbench_task",
-           "export_relbench_folder", "gbdt_baseline"]
+__all__ = [
+    "EntityWindowTask",
+    "HashingTextEmbedder",
+    "ImportedDatabase",
+    "RDLModel",
+    "RDLRecommender",
+    "RecommendationWindowTask",
+    "RelationalBundle",
+    "RelationalDataset",
+    "build_hetero_graph",
+    "export_relbench_folder",
+    "from_csv",
+    "from_frames",
+    "from_parquet",
+    "from_sqlite",
+    "gbdt_baseline",
+    "load_bench_task",
+    "load_relbench_task",
+    "make_bundle",
+]
 
 _LAZY = {
     "RelationalDataset": "graphkit.relational.tasks",

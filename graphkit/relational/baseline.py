@@ -22,8 +22,6 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pandas as pd
 
@@ -151,12 +149,12 @@ class GBDTBaseline:
         grid (list of dict): hyperparameters tried, the best on validation kept.
     """
 
-    GRID = [{"learning_rate": lr, "max_leaf_nodes": leaves, "max_iter": 200}
-            for lr in (0.03, 0.1) for leaves in (7, 31)]
+    GRID: tuple = tuple({"learning_rate": lr, "max_leaf_nodes": leaves, "max_iter": 200}
+            for lr in (0.03, 0.1) for leaves in (7, 31))
 
-    def __init__(self, task, seed: int = 0, grid: Optional[list] = None) -> None:
+    def __init__(self, task, seed: int = 0, grid: list | None = None) -> None:
         from relbench.base import RecommendationTask
-        self.task, self.seed, self.grid = task, seed, grid or self.GRID
+        self.task, self.seed, self.grid = task, seed, list(grid or self.GRID)
         self.rec = isinstance(task, RecommendationTask)
         self.db = task.get_db()
         self.model, self.best_params, self.X = None, None, {}
@@ -180,8 +178,11 @@ class GBDTBaseline:
         return table.df[self.task.target_col].to_numpy(dtype=float)
 
     def _make(self, params):
-        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
         from relbench.base import TaskType
+        from sklearn.ensemble import (
+            HistGradientBoostingClassifier,
+            HistGradientBoostingRegressor,
+        )
         if self.rec or self.task.task_type == TaskType.BINARY_CLASSIFICATION:
             return HistGradientBoostingClassifier(random_state=self.seed, early_stopping=False, **params)
         return HistGradientBoostingRegressor(loss="absolute_error", random_state=self.seed,
@@ -202,15 +203,15 @@ class GBDTBaseline:
     def score(self, pred, table) -> float:
         return float(next(iter(self.task.evaluate(pred, table).values())))
 
-    def fit(self, tables: dict, threads: Optional[int] = None) -> "GBDTBaseline":
+    def fit(self, tables: dict, threads: int | None = None) -> GBDTBaseline:
         """Fit every grid point on train, keep the best on val (``tables``: split -> table).
         ``threads`` caps OpenMP threads (default: ``torch.get_num_threads()``)."""
-        from threadpoolctl import threadpool_limits
         import torch
+        from threadpoolctl import threadpool_limits
         with threadpool_limits(limits=threads or torch.get_num_threads()):
             return self._fit(tables)
 
-    def _fit(self, tables: dict) -> "GBDTBaseline":
+    def _fit(self, tables: dict) -> GBDTBaseline:
         self.tables = tables
         X = self._features("train", tables["train"])
         X = X[0] if self.rec else X
@@ -226,8 +227,8 @@ class GBDTBaseline:
         return self
 
     def predict(self, split: str) -> np.ndarray:
-        from threadpoolctl import threadpool_limits
         import torch
+        from threadpoolctl import threadpool_limits
         with threadpool_limits(limits=torch.get_num_threads()):
             return self._raw_predict(self.model, split, self.tables[split])
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -44,7 +44,7 @@ class RelationalBundle:
 
 
 def make_bundle(task, dataset_name: str, task_name: str, text_embedder=None,
-                stypes: Optional[dict] = None) -> tuple[RelationalBundle, TaskSpec]:
+                stypes: dict | None = None) -> tuple[RelationalBundle, TaskSpec]:
     """Build the graph and label tables of a RelBench task and its ``TaskSpec``."""
     from relbench.base import RecommendationTask, TaskType
 
@@ -76,7 +76,7 @@ def make_bundle(task, dataset_name: str, task_name: str, text_embedder=None,
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(dataset: str, task: str, root: Optional[str], text_dim: int):
+def _cached(dataset: str, task: str, root: str | None, text_dim: int):
     from graphkit.relational.graph import HashingTextEmbedder
     if dataset == "chinook":
         from graphkit.relational.chinook import TASK_NAMES, chinook_tasks
@@ -87,15 +87,16 @@ def _cached(dataset: str, task: str, root: Optional[str], text_dim: int):
         t = tasks[task]
         return make_bundle(t, "chinook", task, HashingTextEmbedder(text_dim),
                            stypes=chinook_stypes(t.get_db()))
-    from graphkit.relational.relbench_data import load_relbench_task
     from pathlib import Path
+
+    from graphkit.relational.relbench_data import load_relbench_task
     t = load_relbench_task(dataset, task, root=root)
     name = Path(dataset).name if (Path(dataset) / "manifest.yaml").exists() else dataset
     return make_bundle(t, name, task, HashingTextEmbedder(text_dim))
 
 
 def load_bench_task(dataset: str = "chinook", task: str = "customer-buy",
-                    root: Optional[str] = None, text_dim: int = 64) -> tuple[RelationalBundle, TaskSpec]:
+                    root: str | None = None, text_dim: int = 64) -> tuple[RelationalBundle, TaskSpec]:
     """``(bundle, spec)`` for a named relational task (cached per process).
 
     Args:

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 
 from graphkit.relational.database import ImportedDatabase, from_sqlite
-from graphkit.relational.tasks import EntityWindowTask, RecommendationWindowTask, RelationalDataset
+from graphkit.relational.tasks import (
+    EntityWindowTask,
+    RecommendationWindowTask,
+    RelationalDataset,
+)
 
 VAL_TIMESTAMP, TEST_TIMESTAMP = "2024-07-01", "2025-01-01"
 TASK_NAMES = ("customer-buy", "customer-spend", "customer-genre")
 
 
-def chinook_path(root: Optional[str] = None) -> Path:
+def chinook_path(root: str | None = None) -> Path:
     roots = [root] if root else [os.environ.get("GRAPHKIT_DATA"), "/work/shared/data",
                                  str(Path(__file__).resolve().parents[3] / "shared/data")]
     for r in roots:
@@ -34,7 +37,7 @@ def chinook_path(root: Optional[str] = None) -> Path:
                             f"(see shared/data/SOURCES.md for the source)")
 
 
-def load_chinook(root: Optional[str] = None) -> ImportedDatabase:
+def load_chinook(root: str | None = None) -> ImportedDatabase:
     """Chinook with its schema keys. Employees are static (BirthDate / HireDate stay features;
     hire dates of 2002-2004 would stretch the training windows back two decades); an invoice
     line takes its invoice's date."""
@@ -82,7 +85,7 @@ def chinook_stypes(db) -> dict:
     return propose_stypes(db, STYPE_OVERRIDES)
 
 
-def chinook_tasks(root: Optional[str] = None, imported: Optional[ImportedDatabase] = None):
+def chinook_tasks(root: str | None = None, imported: ImportedDatabase | None = None):
     """``(dataset, {name: task})`` for the three Chinook tasks."""
     imported = imported or load_chinook(root)
     ds = RelationalDataset(imported.db, VAL_TIMESTAMP, TEST_TIMESTAMP, name="chinook")

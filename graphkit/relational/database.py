@@ -38,9 +38,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ class ImportedDatabase:
 
     db: Any
     id_maps: dict[str, np.ndarray] = field(default_factory=dict)
-    time_cols: dict[str, Optional[str]] = field(default_factory=dict)
+    time_cols: dict[str, str | None] = field(default_factory=dict)
     inherited_time: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -91,10 +92,10 @@ def _parse_time(name: str, col: str, ser: pd.Series) -> pd.Series:
     return out.astype("datetime64[ns]")
 
 
-def from_frames(frames: Mapping[str, pd.DataFrame], pkeys: Mapping[str, Optional[str]],
+def from_frames(frames: Mapping[str, pd.DataFrame], pkeys: Mapping[str, str | None],
                 fkeys: Mapping[str, Mapping[str, str]],
-                time_cols: Mapping[str, Optional[str]], *,
-                inherit_time: Optional[Mapping[str, str]] = None,
+                time_cols: Mapping[str, str | None], *,
+                inherit_time: Mapping[str, str] | None = None,
                 dangling: str = "error") -> ImportedDatabase:
     """Build a RelBench database from data frames and declared keys / times.
 
@@ -243,8 +244,8 @@ def _sqlite_schema(con: sqlite3.Connection) -> tuple[list[str], dict, dict, dict
     return names, pkeys, fkeys, dates
 
 
-def _infer_times(dates: Mapping[str, list[str]], override: Mapping[str, Optional[str]]
-                 ) -> dict[str, Optional[str]]:
+def _infer_times(dates: Mapping[str, list[str]], override: Mapping[str, str | None]
+                 ) -> dict[str, str | None]:
     out = {}
     for t, cols in dates.items():
         if t in override:
@@ -260,10 +261,10 @@ def _infer_times(dates: Mapping[str, list[str]], override: Mapping[str, Optional
     return out
 
 
-def from_sqlite(path: str | os.PathLike, *, tables: Optional[list[str]] = None,
-                pkeys: Optional[Mapping[str, Optional[str]]] = None,
-                fkeys: Optional[Mapping[str, Mapping[str, str]]] = None,
-                time_cols: Optional[Mapping[str, Optional[str]]] = None,
+def from_sqlite(path: str | os.PathLike, *, tables: list[str] | None = None,
+                pkeys: Mapping[str, str | None] | None = None,
+                fkeys: Mapping[str, Mapping[str, str]] | None = None,
+                time_cols: Mapping[str, str | None] | None = None,
                 inherit_time=None, dangling: str = "error") -> ImportedDatabase:
     """Read a SQLite file (read-only) with keys and time columns from its schema.
 

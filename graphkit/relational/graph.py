@@ -25,7 +25,8 @@ Example:
 from __future__ import annotations
 
 import zlib
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -77,7 +78,7 @@ class HashingTextEmbedder:
         return f"HashingTextEmbedder({self.out_channels}, char_ngrams={self.char_ngrams})"
 
 
-def propose_stypes(db, overrides: Optional[dict] = None) -> dict:
+def propose_stypes(db, overrides: dict | None = None) -> dict:
     """RelBench's stype proposal (PyTorch-Frame inference on a sample), made deterministic
     (all rows) and with per-table overrides ``{table: {column: stype or None}}`` (``None``
     drops the column)."""
@@ -99,8 +100,8 @@ def propose_stypes(db, overrides: Optional[dict] = None) -> dict:
     return out
 
 
-def build_hetero_graph(db, text_embedder: Optional[Callable[[list[str]], Tensor]] = None,
-                       stypes: Optional[dict] = None, cache_dir: Optional[str] = None,
+def build_hetero_graph(db, text_embedder: Callable[[list[str]], Tensor] | None = None,
+                       stypes: dict | None = None, cache_dir: str | None = None,
                        remove_columns=None) -> tuple[Any, dict]:
     """``(HeteroData, col_stats)`` of ``db`` via ``relbench.modeling.graph.make_pkey_fkey_graph``.
 

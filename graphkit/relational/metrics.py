@@ -43,4 +43,4 @@ def map_at_k(pred: Tensor, target: Tensor) -> float:
     return float(ap.mean())
 
 
-__all__ = ["roc_auc", "mae", "nmae", "map_at_k"]
+__all__ = ["mae", "map_at_k", "nmae", "roc_auc"]

@@ -26,8 +26,6 @@ Shapes:
 """
 from __future__ import annotations
 
-from typing import Any, Optional
-
 import torch
 from torch import Tensor
 
@@ -52,7 +50,11 @@ class RDLModel(torch.nn.Module):
                  out_channels: int = 1, num_layers: int = 2, aggr: str = "sum",
                  encoder_layers: int = 4, head_norm: str = "batch_norm", dropout: float = 0.0) -> None:
         super().__init__()
-        from relbench.modeling.nn import HeteroEncoder, HeteroGraphSAGE, HeteroTemporalEncoder
+        from relbench.modeling.nn import (
+            HeteroEncoder,
+            HeteroGraphSAGE,
+            HeteroTemporalEncoder,
+        )
         from torch_geometric.nn import MLP
         if entity_table not in data.node_types:
             raise ValueError(f"RDLModel: entity_table {entity_table!r} is not a node type; "

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 
 
-def load_relbench_task(dataset: str, task: str, root: Optional[str] = None,
-                       revision: Optional[str] = None):
+def load_relbench_task(dataset: str, task: str, root: str | None = None,
+                       revision: str | None = None):
     """A RelBench task: ``dataset`` is a local v3 folder (offline) or a hosted name such as
     ``"rel-f1"`` (downloads from the Hugging Face Hub, or reads its cache)."""
     import relbench
@@ -32,7 +31,7 @@ def load_relbench_task(dataset: str, task: str, root: Optional[str] = None,
         ds = relbench.load_dataset(str(path) if local else dataset, revision=revision)
     except FileNotFoundError:
         raise
-    except Exception as e:  # network / hub errors: say how to work offline
+    except Exception as e:  # noqa: BLE001  (network / hub errors: say how to work offline)
         raise FileNotFoundError(
             f"RelBench dataset {dataset!r}: not a local folder with manifest.yaml and could not "
             f"be fetched from the Hugging Face Hub ({type(e).__name__}: {e}). Offline, point "
@@ -47,8 +46,8 @@ def load_relbench_task(dataset: str, task: str, root: Optional[str] = None,
 def export_relbench_folder(dataset, tasks: dict, path: str | os.PathLike) -> Path:
     """Write ``dataset`` (a :class:`~graphkit.relational.RelationalDataset`) and ``tasks``
     (name -> task) as a RelBench v3 folder; returns the folder."""
-    from relbench.manifest import DatasetManifest, TableSpec, TaskManifest
     from relbench.base import RecommendationTask
+    from relbench.manifest import DatasetManifest, TableSpec, TaskManifest
     path = Path(path)
     (path / "db").mkdir(parents=True, exist_ok=True)
     db = dataset.get_db(upto_test_timestamp=False)
@@ -64,9 +63,9 @@ def export_relbench_folder(dataset, tasks: dict, path: str | os.PathLike) -> Pat
     for tname, task in tasks.items():
         tdir = path / "tasks" / tname
         tdir.mkdir(parents=True, exist_ok=True)
-        common = dict(name=tname, kind="external", task_type=task.task_type.value,
-                      timedelta=str(task.timedelta), num_eval_timestamps=task.num_eval_timestamps,
-                      time_col=task.time_col, remove_columns=[list(p) for p in task.remove_columns])
+        common = {"name": tname, "kind": "external", "task_type": task.task_type.value,
+                      "timedelta": str(task.timedelta), "num_eval_timestamps": task.num_eval_timestamps,
+                      "time_col": task.time_col, "remove_columns": [list(p) for p in task.remove_columns]}
         if isinstance(task, RecommendationTask):
             tm = TaskManifest(src_entity_table=task.src_entity_table, src_entity_col=task.src_entity_col,
                               dst_entity_table=task.dst_entity_table, dst_entity_col=task.dst_entity_col,

@@ -5,18 +5,18 @@
 A task is defined by an **event frame**: a function ``events(db) -> DataFrame`` with columns
 ``time``, ``entity`` (the entity's row index) and, for value tasks, ``value``; for
 recommendation ``src`` and ``dst``. For every seed time :math:`t` the label of entity
-:math:`e` is computed from the events in the window :math:`(t, t + \Delta]`:
+:math:`e` is computed from the events in the window :math:`(t, t + \\Delta]`:
 
 .. math::
-    y_{e,t} = \mathrm{agg}\{\, v \mid (\tau, e, v) \in \mathcal{E},\; t < \tau \le t + \Delta \,\}
+    y_{e,t} = \\mathrm{agg}\\{\\, v \\mid (\tau, e, v) \\in \\mathcal{E},\\; t < \tau \\le t + \\Delta \\,\\}
 
 with ``agg`` = ``exists`` (binary: any event), ``count`` or ``sum`` (regression); for
 recommendation the label is the set of ``dst`` with an event. Seed times follow RelBench: train
-every :math:`-\Delta` from ``val_timestamp - Delta`` back to the database's first time; val from
+every :math:`-\\Delta` from ``val_timestamp - Delta`` back to the database's first time; val from
 ``val_timestamp``; test from ``test_timestamp`` (``num_eval_timestamps`` windows each). Train and
 val labels are computed on the database cut at ``test_timestamp``, so no train or val label
 reads a test-period row, and the graph a model sees at seed time :math:`t` holds only rows with
-time :math:`\le t` (the temporal sampler's job).
+time :math:`\\le t` (the temporal sampler's job).
 
 Example:
     >>> ds = RelationalDataset(imported.db, val_timestamp="2024-07-01", test_timestamp="2025-01-01")
@@ -26,13 +26,20 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-
-from relbench.base import Database, Dataset, EntityTask, RecommendationTask, Table, TaskType
-from relbench.metrics import make_nmae, map as map_at_k, roc_auc
+from relbench.base import (
+    Database,
+    Dataset,
+    EntityTask,
+    RecommendationTask,
+    Table,
+    TaskType,
+)
+from relbench.metrics import make_nmae, roc_auc
+from relbench.metrics import map as map_at_k
 
 EventFn = Callable[[Database], pd.DataFrame]
 _AGGS = ("exists", "count", "sum", "mean")
@@ -106,7 +113,7 @@ class EntityWindowTask(EntityTask):
 
     def __init__(self, dataset, entity_table: str, events: EventFn, window_days: float = 90,
                  agg: str = "exists", entities: str = "all", num_eval_timestamps: int = 1,
-                 remove_columns=None, name: Optional[str] = None) -> None:
+                 remove_columns=None, name: str | None = None) -> None:
         if agg not in _AGGS:
             raise ValueError(f"EntityWindowTask: agg must be one of {list(_AGGS)}; got {agg!r}")
         if entities not in ("all", "active"):
@@ -120,7 +127,7 @@ class EntityWindowTask(EntityTask):
             self.metrics = [roc_auc]
         else:
             self.task_type = TaskType.REGRESSION
-            self._std: Optional[float] = None
+            self._std: float | None = None
             self.metrics = [make_nmae(self.train_std)]
         super().__init__(dataset, remove_columns)
         db = dataset.get_db()
@@ -195,7 +202,7 @@ class RecommendationWindowTask(RecommendationTask):
 
     def __init__(self, dataset, src_table: str, dst_table: str, events: EventFn,
                  window_days: float = 90, eval_k: int = 10, remove_columns=None,
-                 name: Optional[str] = None) -> None:
+                 name: str | None = None) -> None:
         self.src_entity_table, self.dst_entity_table, self.events = src_table, dst_table, events
         self.timedelta = pd.Timedelta(days=window_days)
         self.eval_k = int(eval_k)

@@ -24,7 +24,6 @@ entity recipe or ``last``: the most recent neighbors), ``train.batch_size``, ``t
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Optional
 
 import numpy as np
 import torch

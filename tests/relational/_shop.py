@@ -3,7 +3,11 @@ import numpy as np
 import pandas as pd
 
 from graphkit.relational import from_frames
-from graphkit.relational.tasks import EntityWindowTask, RecommendationWindowTask, RelationalDataset
+from graphkit.relational.tasks import (
+    EntityWindowTask,
+    RecommendationWindowTask,
+    RelationalDataset,
+)
 
 VAL, TEST = "2024-06-01", "2024-08-01"
 
@@ -24,9 +28,9 @@ def shop_frames(seed=0, n_cust=12, n_items=6, n_orders=160):
     return {"customer": cust, "item": items, "orders": orders, "line": lines}
 
 
-KEYS = dict(pkeys={"customer": "cid", "item": "iid", "orders": "oid", "line": "lid"},
-            fkeys={"orders": {"cid": "customer"}, "line": {"oid": "orders", "iid": "item"}},
-            time_cols={"orders": "placed"}, inherit_time={"line": "oid"})
+KEYS = {"pkeys": {"customer": "cid", "item": "iid", "orders": "oid", "line": "lid"},
+            "fkeys": {"orders": {"cid": "customer"}, "line": {"oid": "orders", "iid": "item"}},
+            "time_cols": {"orders": "placed"}, "inherit_time": {"line": "oid"}}
 
 
 def order_events(db):

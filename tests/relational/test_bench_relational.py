@@ -1,6 +1,7 @@
 """RDL and the GBDT baseline through the trainer and the bench runner, on a RelBench v3 folder
 exported from a synthetic database (offline): rows, leaderboard, RelBench prediction CSVs."""
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -9,10 +10,10 @@ import yaml
 pytest.importorskip("relbench")
 pytest.importorskip("torch_frame")
 
+from _shop import shop
+
 from graphkit.bench import BenchRunner, ResultStore, write_report
 from graphkit.relational.relbench_data import export_relbench_folder
-
-from _shop import shop
 
 
 def test_relbench_folder_round_trip(tmp_path):
@@ -49,7 +50,7 @@ def test_bench_relational_suite(tmp_path):
     s = BenchRunner(p, tmp_path / "out", log=lambda m: None).run()
     assert s["ran"] == 5 and not s["failed"], s
     rows = ResultStore(tmp_path / "out").rows()
-    by = {r["cell_id"]: r for r in rows}
+    {r["cell_id"]: r for r in rows}
     assert {r["metric"] for r in rows} == {"rocauc", "map"}
     for r in rows:
         assert 0.0 <= r["test"] <= 1.0 and r["predictions"].endswith("test_predictions.csv")
@@ -61,5 +62,5 @@ def test_bench_relational_suite(tmp_path):
     assert len(buy) == len(tasks["buy"].get_table("test").df)
     items = pd.read_csv(tmp_path / "out/relbench/shop__items.csv")
     assert all(len(json.loads(x)) == 2 for x in items["prediction"])
-    md = open(rep["markdown"]).read()
+    md = Path(rep["markdown"]).read_text()
     assert "buy_gbdt" in md and "buy_rdl" in md

@@ -72,8 +72,8 @@ def test_overrides_and_files(tmp_path):
         df = pd.read_sql_query(f"SELECT * FROM {t}", con)
         df.to_csv(tmp_path / "csv" / f"{t}.csv", index=False)
         df.to_parquet(tmp_path / "pq" / f"{t}.parquet")
-    kw = dict(pkeys={"customer": "cid", "orders": "oid"}, fkeys={"orders": {"cid": "customer"}},
-              time_cols={"orders": "placed"})
+    kw = {"pkeys": {"customer": "cid", "orders": "oid"}, "fkeys": {"orders": {"cid": "customer"}},
+              "time_cols": {"orders": "placed"}}
     for db in (from_csv(tmp_path / "csv", **kw).db, from_parquet(tmp_path / "pq", **kw).db):
         assert db.table_dict["orders"].time_col == "placed"
         assert pd.api.types.is_datetime64_any_dtype(db.table_dict["orders"].df["placed"])
@@ -85,7 +85,7 @@ def _frames():
 
 
 def test_clear_errors():
-    ok = dict(pkeys={"c": "id", "o": "id"}, fkeys={"o": {"cid": "c"}}, time_cols={"o": "t"})
+    ok = {"pkeys": {"c": "id", "o": "id"}, "fkeys": {"o": {"cid": "c"}}, "time_cols": {"o": "t"}}
     from_frames(_frames(), **ok)
     f = _frames()
     f["o"].loc[1, "cid"] = 99

@@ -1,6 +1,5 @@
 """Temporal correctness: nothing after a seed's time reaches it (sampler, model, labels,
 baseline features); labels of a window read only that window."""
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -8,12 +7,12 @@ import torch
 pytest.importorskip("relbench")
 pytest.importorskip("torch_frame")
 
+from _shop import TEST, shop, shop_frames
+
 from graphkit.relational.bench import make_bundle
 from graphkit.relational.graph import HashingTextEmbedder
 from graphkit.relational.model import RDLModel
 from graphkit.sampling import NeighborLoader
-
-from _shop import TEST, shop, shop_frames
 
 
 def _labels_by_hand(ds, t, window, cid_new):
@@ -23,7 +22,7 @@ def _labels_by_hand(ds, t, window, cid_new):
 
 
 def test_labels_follow_the_window_and_the_cuts():
-    imp, ds, tasks = shop()
+    _imp, ds, tasks = shop()
     buy, spend = tasks["buy"], tasks["spend"]
     tr = buy.get_table("train").df
     sp = spend.get_table("train").df
@@ -36,7 +35,7 @@ def test_labels_follow_the_window_and_the_cuts():
     # an order planted after the test cut-off changes no train / val label, only test ones
     f = shop_frames()
     f["orders"].loc[len(f["orders"])] = {"oid": 9999, "cid": 100, "placed": pd.Timestamp(TEST) + pd.Timedelta(days=3), "total": 1e5}
-    _, ds2, tasks2 = shop(f)
+    _, _ds2, tasks2 = shop(f)
     for s in ("train", "val"):
         pd.testing.assert_frame_equal(buy.get_table(s).df, tasks2["buy"].get_table(s).df)
     t1 = spend.get_table("test", mask_input_cols=False).df
@@ -94,7 +93,7 @@ def test_model_cannot_see_a_planted_future_row(bundle):
 
     before = outputs()
     tf = orders.tf
-    num = tf.feat_dict[list(tf.feat_dict)[0]]
+    num = tf.feat_dict[next(iter(tf.feat_dict))]
     saved = num[planted].clone()
     try:
         for st in tf.feat_dict:  # give the planted row extreme values in every column
@@ -112,7 +111,7 @@ def test_model_cannot_see_a_planted_future_row(bundle):
 
 def test_baseline_features_use_only_the_past():
     from graphkit.relational.baseline import entity_features
-    _, ds, tasks = shop()
+    _, _ds, tasks = shop()
     task = tasks["buy"]
     table = task.get_table("train")
     X1 = entity_features(task.get_db(), task, table)
@@ -121,7 +120,7 @@ def test_baseline_features_use_only_the_past():
     f["orders"] = f["orders"].copy()
     later = f["orders"]["placed"] > cut
     f["orders"].loc[later, "total"] = 1e6  # every future-of-first-seed order changes
-    _, ds2, tasks2 = shop(f)
+    _, _ds2, tasks2 = shop(f)
     X2 = entity_features(tasks2["buy"].get_db(), tasks2["buy"], tasks2["buy"].get_table("train"))
     first = (table.df["timestamp"] == cut).to_numpy()
     pd.testing.assert_frame_equal(X1[first], X2[first])
