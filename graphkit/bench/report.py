@@ -86,7 +86,7 @@ def leaderboard_markdown(agg: list[dict], title: str = "leaderboard") -> str:
                      f"{a['num_parameters']:,} | {a['time_per_run_s']:.1f} | {a['time_total_s']:.1f} |")
     lines.append("")
     lines.append("Mean ± unbiased std over runs (seeds x splits), test at the best-validation "
-                 "epoch of each run (OGB protocol).")
+                 "epoch of each run.")
     return "\n".join(lines) + "\n"
 
 
