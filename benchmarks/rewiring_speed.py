@@ -47,6 +47,8 @@ def main() -> None:
     p.add_argument("--sizes", default="100,1000,10000,100000")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--budget", type=float, default=60.0)
+    p.add_argument("--methods", default=None, help="comma-separated subset (default: all)")
+    p.add_argument("--dense-max", type=int, default=5000, help="largest n for the dense reference")
     p.add_argument("--out", default=None)
     a = p.parse_args()
     torch.set_num_threads(1)
@@ -58,11 +60,13 @@ def main() -> None:
         "SDRF (10 loops)": lambda d: SDRF(loops=10, cache=False)(d),
         "BORF (3 x 4/2)": lambda d: BORF(loops=3, cache=False)(d),
     }
+    if a.methods:
+        methods = {k: v for k, v in methods.items() if k in a.methods.split(",")}
     rows, stopped = [], set()
     for n in sizes:
         d = grid(n)
         for name, fn in methods.items():
-            if name in stopped or (name == "LASER dense ref" and n > 5000):
+            if name in stopped or (name == "LASER dense ref" and n > a.dense_max):
                 rows.append({"method": name, "n": n, "edges": d.edge_index.size(1), "s": None})
                 continue
             best = float("inf")
