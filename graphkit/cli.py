@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Optional
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
@@ -49,9 +48,9 @@ def print_summary(summary: dict) -> None:
 
 
 def cmd_train(args) -> int:
+    import graphkit.nn  # noqa: F401  (registers models)
     from graphkit.config import load_config
     from graphkit.train import Trainer
-    import graphkit.nn  # noqa: F401  (registers models)
     cfg = load_config(args.config, args.overrides)
     if args.out_dir:
         cfg.out_dir = args.out_dir
@@ -90,7 +89,9 @@ def cmd_data(args) -> int:
         return 0
     info = gdata.info(args.name, root=args.root)
     if getattr(args, "rewire", None):
-        from graphkit.diagnostics import rewiring_report  # provided by the rewiring module
+        from graphkit.diagnostics import (
+            rewiring_report,  # provided by the rewiring module
+        )
         info["rewiring"] = rewiring_report(args.name, args.rewire, root=args.root)
     print(json.dumps(info, indent=2, default=str))
     return 0
@@ -99,6 +100,7 @@ def cmd_data(args) -> int:
 def cmd_info(args) -> int:
     import torch
     import torch_geometric.typing as tgt
+
     from graphkit.train.trainer import versions
     out = {"versions": versions(),
            "device": "cuda" if torch.cuda.is_available() else "cpu",
@@ -139,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)

@@ -17,7 +17,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import yaml
 
@@ -39,9 +39,9 @@ class DataConfig:
     """
 
     name: str = "cora"
-    root: Optional[str] = None
+    root: str | None = None
     options: dict = field(default_factory=dict)
-    splits: Union[str, list] = "all"
+    splits: str | list = "all"
     transforms: list = field(default_factory=list)
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def _norm(name: str) -> str:

@@ -5,7 +5,7 @@ All functions take predictions and targets as tensors and return a Python float.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -173,7 +173,7 @@ class OGBEvaluator:
         return f"OGBEvaluator({self.name!r}, metric={self.metric!r})"
 
 
-def get_metric(metric: str, evaluator: Optional[str] = None) -> Callable[[Tensor, Tensor], float]:
+def get_metric(metric: str, evaluator: str | None = None) -> Callable[[Tensor, Tensor], float]:
     """The scoring function for a task: OGB's Evaluator when the dataset names one."""
     if evaluator:
         return OGBEvaluator(evaluator, metric)

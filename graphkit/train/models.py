@@ -9,8 +9,6 @@ These are plain ``nn.Module``\\ s, usable outside the trainer:
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 from torch_geometric.nn.models import MLP
@@ -34,11 +32,11 @@ class InputEncoder(torch.nn.Module):
 
     KINDS = ("identity", "embedding", "ones", "atom")
 
-    def __init__(self, kind: str, channels: int = 0, num_nodes: Optional[int] = None) -> None:
+    def __init__(self, kind: str, channels: int = 0, num_nodes: int | None = None) -> None:
         super().__init__()
         check_choice("InputEncoder", "kind", kind, self.KINDS)
         self.kind, self.channels, self.num_nodes = kind, channels, num_nodes
-        self.module: Optional[torch.nn.Module] = None
+        self.module: torch.nn.Module | None = None
         if kind == "embedding":
             if not num_nodes:
                 raise ValueError("InputEncoder: kind='embedding' needs 'num_nodes' >= 1; "
@@ -57,10 +55,10 @@ class InputEncoder(torch.nn.Module):
                 torch.nn.init.xavier_uniform_(emb.weight.data)
 
     @property
-    def out_channels_for(self) -> Optional[int]:
+    def out_channels_for(self) -> int | None:
         return {"embedding": self.channels, "atom": self.channels, "ones": 1}.get(self.kind)
 
-    def forward(self, x: Optional[Tensor], num_nodes: int, n_id: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor | None, num_nodes: int, n_id: Tensor | None = None) -> Tensor:
         if self.kind == "identity":
             if x is None:
                 raise ValueError("InputEncoder: the graph has no node features 'x'; set "
@@ -83,7 +81,7 @@ def _backbone(name: str, in_channels: int, hidden: int, out: int, num_layers: in
                         num_layers=num_layers, dropout=dropout, **kwargs)
 
 
-def _edge_attr_for(backbone: torch.nn.Module, batch) -> Optional[Tensor]:
+def _edge_attr_for(backbone: torch.nn.Module, batch) -> Tensor | None:
     """Edge features go to backbones that declare they use them (``uses_edge_attr``) and to PyG
     models built with ``edge_dim``; everything else gets none."""
     convs = getattr(backbone, "convs", None)
@@ -156,7 +154,7 @@ class LinkPredictor(torch.nn.Module):
 
 
 def build_task_model(task: str, cfg_model, num_features: int, num_outputs: int,
-                     num_nodes: Optional[int] = None, has_x: bool = True,
+                     num_nodes: int | None = None, has_x: bool = True,
                      atom_features: bool = False) -> torch.nn.Module:
     """Assemble the model for ``task`` ("node" | "graph" | "link") from a ``ModelConfig``."""
     m = cfg_model

@@ -102,13 +102,6 @@ class _RelationalTask(Task):
                               generator=self.generator(epoch) if shuffle else None,
                               num_workers=self.cfg.train.num_workers)
 
-    def _steps(self, loader):
-        cap = self.cfg.train.max_steps_per_epoch
-        for step, batch in enumerate(loader):
-            if cap and step >= cap:
-                break
-            yield batch.to(self.device)
-
     @torch.no_grad()
     def predict(self, model, split: str) -> np.ndarray:
         model.eval()
@@ -160,23 +153,17 @@ class RelationalEntityTask(_RelationalTask):
         if self._gbdt():
             return self._gbdt_epoch(model)
         model.train()
-        total, count = 0.0, 0
         y_all = self.targets["train"].to(self.device)
-        for batch in self._steps(self.loader("train", shuffle=True, epoch=epoch)):
-            ent = batch[self.task.entity_table]
-            y = y_all[ent.input_id]
+
+        def step_loss(model, batch):
+            y = y_all[batch[self.task.entity_table].input_id]
             if y.numel() < 2 and not self.binary:
-                continue
-            optimizer.zero_grad(set_to_none=True)
-            with self.autocast():
-                out = model(batch).float().view(-1)
-                loss = (F.binary_cross_entropy_with_logits(out, y) if self.binary
-                        else F.l1_loss(out, y))
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * y.numel()
-            count += y.numel()
-        return total / max(count, 1)
+                return None
+            out = model(batch).float().view(-1)
+            loss = F.binary_cross_entropy_with_logits(out, y) if self.binary else F.l1_loss(out, y)
+            return loss, y.numel()
+        return self.run_batches(model, optimizer, self.loader("train", shuffle=True, epoch=epoch),
+                                step_loss)
 
     def final_prediction(self, model, split: str) -> np.ndarray:
         if self._gbdt():
@@ -226,18 +213,13 @@ class RelationalRecommendationTask(_RelationalTask):
         if self._gbdt():
             return self._gbdt_epoch(model)
         model.train()
-        total, count = 0.0, 0
         y_all = self.targets["train"].to(self.device)
-        for batch in self._steps(self.loader("train", shuffle=True, epoch=epoch)):
+
+        def step_loss(model, batch):
             y = y_all[batch[self.task.src_entity_table].input_id]
-            optimizer.zero_grad(set_to_none=True)
-            with self.autocast():
-                loss = F.binary_cross_entropy_with_logits(model(batch).float(), y)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * y.size(0)
-            count += y.size(0)
-        return total / max(count, 1)
+            return F.binary_cross_entropy_with_logits(model(batch).float(), y), y.size(0)
+        return self.run_batches(model, optimizer, self.loader("train", shuffle=True, epoch=epoch),
+                                step_loss)
 
     def final_prediction(self, model, split: str) -> np.ndarray:
         if self._gbdt():

@@ -7,7 +7,7 @@ the same loop (selection, early stopping, checkpoints) whatever the task.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +26,7 @@ def _carve(idx: Tensor, ratio: float, seed: int) -> tuple[Tensor, Tensor]:
     """Split ``idx`` into (rest, held-out ratio) with a fixed generator."""
     g = torch.Generator().manual_seed(seed)
     perm = idx[torch.randperm(idx.numel(), generator=g)]
-    n_val = max(1, int(round(ratio * idx.numel())))
+    n_val = max(1, round(ratio * idx.numel()))
     return perm[n_val:].sort().values, perm[:n_val].sort().values
 
 
@@ -45,7 +45,7 @@ class Task:
     resumed run draws the same batches as an uninterrupted one."""
 
     def __init__(self, data: Any, spec: TaskSpec, split: Split, cfg, device: torch.device,
-                 split_index: int, seed: int, env: Optional[DistEnv] = None) -> None:
+                 split_index: int, seed: int, env: DistEnv | None = None) -> None:
         self.spec, self.cfg, self.device = spec, cfg, device
         self.split_index, self.seed = split_index, seed
         self.env = env or DistEnv()
@@ -58,7 +58,8 @@ class Task:
 
     def run_batches(self, model, optimizer, loader, step_loss) -> float:
         """One pass of optimisation steps over ``loader`` (capped by ``max_steps_per_epoch``);
-        ``step_loss(model, batch) -> (loss, weight)``; returns the weighted mean loss."""
+        ``step_loss(model, batch) -> (loss, weight)``, or ``None`` to skip a batch; returns the
+        weighted mean loss."""
         total, count, cap = 0.0, 0, self.cfg.train.max_steps_per_epoch
         for step, batch in enumerate(loader):
             if cap and step >= cap:
@@ -66,7 +67,10 @@ class Task:
             batch = batch.to(self.device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
             with self.autocast():
-                loss, weight = step_loss(model, batch)
+                res = step_loss(model, batch)
+            if res is None:
+                continue
+            loss, weight = res
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * weight
@@ -329,7 +333,7 @@ TASKS: dict[str, type[Task]] = {"node": NodeTask, "graph": GraphTask, "link": Li
 
 
 def make_task(data, spec: TaskSpec, split_index: int, cfg, device, seed: int,
-              env: Optional[DistEnv] = None) -> Task:
+              env: DistEnv | None = None) -> Task:
     if split_index >= len(spec.splits):
         raise ValueError(f"dataset {spec.name!r} has {len(spec.splits)} splits; split index "
                          f"{split_index} does not exist (use 0..{len(spec.splits) - 1})")

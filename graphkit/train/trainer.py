@@ -11,26 +11,37 @@ Example:
 """
 from __future__ import annotations
 
-import copy
 import math
 import os
 import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
 import graphkit
 from graphkit.config import Config
-from graphkit.train.checkpoint import (load_checkpoint, rng_state, save_checkpoint,
-                                       seed_everything, set_rng_state, write_json)
-from graphkit.train.distributed import DistEnv, barrier, init_from_env, unwrap, wrap_model
+from graphkit.train.checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    seed_everything,
+    set_rng_state,
+    write_json,
+)
+from graphkit.train.distributed import (
+    DistEnv,
+    barrier,
+    init_from_env,
+    unwrap,
+    wrap_model,
+)
 from graphkit.train.tasks import make_task
 
 
-def resolve_device(name: str, env: Optional[DistEnv] = None) -> torch.device:
+def resolve_device(name: str, env: DistEnv | None = None) -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda", env.local_rank) if env and env.enabled else torch.device("cuda")
@@ -93,7 +104,7 @@ class Trainer:
     """
 
     def __init__(self, cfg: Config, *, resume: bool = False, overwrite: bool = False,
-                 progress: bool = True, data: Optional[tuple] = None) -> None:
+                 progress: bool = True, data: tuple | None = None) -> None:
         self.cfg, self.resume, self.overwrite = cfg, resume, overwrite
         self.env = init_from_env(cfg.train.device)
         self.progress = progress and self.env.is_main
@@ -116,9 +127,10 @@ class Trainer:
             names.append("degree")
         if not names:
             return obj
-        from graphkit.registry import TRANSFORMS
-        import graphkit.transforms  # noqa: F401  (registers transforms)
         from torch_geometric.transforms import Compose
+
+        import graphkit.transforms  # noqa: F401  (registers transforms)
+        from graphkit.registry import TRANSFORMS
         def build(n):
             if isinstance(n, str):
                 return TRANSFORMS.build(n)

@@ -8,8 +8,12 @@ readout is built by name (``READOUTS.build("sum")``) and called as ``readout(x, 
 from __future__ import annotations
 
 import torch
-from torch_geometric.nn.aggr import (AttentionalAggregation, MaxAggregation, MeanAggregation,
-                                     SumAggregation)
+from torch_geometric.nn.aggr import (
+    AttentionalAggregation,
+    MaxAggregation,
+    MeanAggregation,
+    SumAggregation,
+)
 
 from graphkit.registry import READOUTS
 
