@@ -55,7 +55,7 @@ def run(name: str, rewiring: str, epochs: int, hidden: int, layers: int, seed: i
                         hidden_channels=hidden, num_layers=layers, dropout=0.5, readout="mean",
                         kwargs={"num_relations": 3} if rewiring == "laser" else {})
     graph = spec.task == "graph"
-    train = TrainConfig(epochs=epochs, lr=0.01 if graph else 0.01,
+    train = TrainConfig(epochs=epochs, lr=0.01,
                         weight_decay=0.0 if graph else 5e-4, patience=0, batch_size=64,
                         seeds=[seed], device="cpu", amp=False, checkpoint_every=0,
                         select="metric")

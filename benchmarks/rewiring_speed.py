@@ -19,12 +19,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch_geometric.data import Data  # noqa: E402
+import numpy as np
+import torch
+from torch_geometric.data import Data
 
-from graphkit.transforms import BORF, LASER, SDRF, FoSR  # noqa: E402
-from graphkit.transforms.laser import laser_dense_reference  # noqa: E402
+from graphkit.transforms import BORF, LASER, SDRF, FoSR
+from graphkit.transforms.laser import laser_dense_reference
 
 
 def grid(n: int) -> Data:

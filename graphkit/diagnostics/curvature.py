@@ -12,8 +12,6 @@ r"""Edge curvatures for over-squashing diagnostics and curvature-based rewiring 
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -230,7 +228,7 @@ def orc_simple(ei: np.ndarray, n: int, alpha: float = 0.0, eps: float = 0.01,
         s += idx.size
         x, y = ei[0, idx], ei[1, idx]
 
-        def support(c):
+        def support(c, idx=idx, m=m):
             B = idx.size
             sup = np.full((B, m), -1, dtype=np.int64)
             sup[:, 0] = c

@@ -13,7 +13,8 @@ and Hutchinson trace estimates for the total resistance.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,9 +22,12 @@ import scipy.sparse.linalg as spla
 import torch
 from torch import Tensor
 
-from graphkit._checks import check_choice, check_edge_index, check_range
-from graphkit.diagnostics.curvature import (_simple, balanced_forman_curvature,
-                                            ollivier_ricci_curvature)
+from graphkit._checks import check_edge_index, check_range
+from graphkit.diagnostics.curvature import (
+    _simple,
+    balanced_forman_curvature,
+    ollivier_ricci_curvature,
+)
 
 DENSE_THRESHOLD = 2000
 
@@ -72,7 +76,7 @@ class _GroundedSolver:
         return out
 
 
-def effective_resistance(edge_index: Tensor, num_nodes: int, pairs: Optional[Tensor] = None,
+def effective_resistance(edge_index: Tensor, num_nodes: int, pairs: Tensor | None = None,
                          dense_threshold: int = DENSE_THRESHOLD, chunk: int = 256) -> Tensor:
     r"""Effective resistance :math:`R_{uv} = (\mathbf{e}_u - \mathbf{e}_v)^\top \mathbf{L}^+
     (\mathbf{e}_u - \mathbf{e}_v)` (``inf`` across components).
@@ -93,7 +97,7 @@ def effective_resistance(edge_index: Tensor, num_nodes: int, pairs: Optional[Ten
     """
     check_edge_index("effective_resistance", edge_index, num_nodes)
     L = _laplacian(edge_index, num_nodes)
-    ncomp, label = _components(L)
+    _, label = _components(L)
     if pairs is None:
         if num_nodes > dense_threshold:
             raise ValueError(f"effective_resistance: the dense (N, N) matrix needs N <= "
@@ -205,7 +209,7 @@ def _pairs_at_distance(edge_index: Tensor, num_nodes: int, r: int) -> np.ndarray
 
 
 def propagation_sensitivity(edge_index: Tensor, num_nodes: int, r: int,
-                            reference: Optional[Tensor] = None) -> float:
+                            reference: Tensor | None = None) -> float:
     r"""Model-free sensitivity bound: mean of :math:`[\hat{\mathbf{A}}^r]_{vu}` over pairs at hop
     distance exactly :math:`r` in ``reference`` (default: the same graph), with
     :math:`\hat{\mathbf{A}} = \mathbf{D}^{-1/2}(\mathbf{A}+\mathbf{I})\mathbf{D}^{-1/2}` of
@@ -265,7 +269,7 @@ def jacobian_sensitivity(model: Callable[..., Tensor], x: Tensor, edge_index: Te
 
 
 def oversquashing_measures(edge_index: Tensor, num_nodes: int, radii=(2, 3, 4),
-                           ollivier: bool = True, reference: Optional[Tensor] = None) -> dict:
+                           ollivier: bool = True, reference: Tensor | None = None) -> dict:
     """All model-free measures of one graph in a dict (for reports); sensitivities over pairs
     at distance r in ``reference`` (default: the graph itself)."""
     out = {"num_edges": int(edge_index.size(1)),
@@ -277,7 +281,7 @@ def oversquashing_measures(edge_index: Tensor, num_nodes: int, radii=(2, 3, 4),
     return out
 
 
-def rewiring_report(name: str, rewire: str | dict, root: Optional[str] = None,
+def rewiring_report(name: str, rewire: str | dict, root: str | None = None,
                     max_graphs: int = 64, seed: int = 0) -> dict:
     """Over-squashing measures of dataset ``name`` before and after the rewiring ``rewire`` (a
     ``TRANSFORMS`` name, or ``{"name": ..., **kwargs}``): means over up to ``max_graphs``

@@ -16,7 +16,8 @@ relation id. Without either, every edge is relation 0.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -44,8 +45,8 @@ def _make_conv(name: str, cin: int, cout: int, **kw: Any) -> torch.nn.Module:
     return CONVS.build(name, cin, cout, **kw)
 
 
-def relation_ids(edge_index: Tensor, edge_attr: Optional[Tensor] = None,
-                 edge_type: Optional[Tensor] = None) -> Tensor:
+def relation_ids(edge_index: Tensor, edge_attr: Tensor | None = None,
+                 edge_type: Tensor | None = None) -> Tensor:
     """The relation id of every edge: ``edge_type``, else an integer-valued ``edge_attr`` of shape
     ``(E,)`` or ``(E, 1)``, else zeros."""
     rel = edge_type if edge_type is not None else edge_attr
@@ -137,7 +138,7 @@ class RelationalGNN(torch.nn.Module):
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int,
                  num_layers: int, dropout: float = 0.0, num_relations: int = 3,
-                 conv: str = "gcn", norm: Optional[str] = None, act: str = "relu",
+                 conv: str = "gcn", norm: str | None = None, act: str = "relu",
                  **conv_kwargs: Any) -> None:
         super().__init__()
         check_range("RelationalGNN", "num_layers", num_layers, 1, integer=True)
@@ -165,8 +166,8 @@ class RelationalGNN(torch.nn.Module):
             if hasattr(n, "reset_parameters"):
                 n.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Optional[Tensor] = None,
-                batch: Optional[Tensor] = None, edge_type: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None,
+                batch: Tensor | None = None, edge_type: Tensor | None = None) -> Tensor:
         rel = relation_ids(edge_index, edge_attr, edge_type)
         for i, conv in enumerate(self.convs):
             x = conv(x, edge_index, rel)

@@ -13,14 +13,22 @@ TRANSFORMS.register("to_undirected", T.ToUndirected)
 TRANSFORMS.register("add_self_loops", T.AddSelfLoops)
 
 # rewiring (one method per file); edge_type / edge_attr mark added edges (see _rewire.py)
-from graphkit.transforms._rewire import RewiringTransform, rewire_dataset  # noqa: E402
-from graphkit.transforms.borf import BORF  # noqa: E402
-from graphkit.transforms.fosr import FoSR  # noqa: E402
-from graphkit.transforms.gdc import GDC  # noqa: E402
-from graphkit.transforms.laser import LASER  # noqa: E402
-from graphkit.transforms.sdrf import SDRF  # noqa: E402
+from graphkit.transforms._rewire import RewiringTransform, rewire_dataset
+from graphkit.transforms.borf import BORF
+from graphkit.transforms.fosr import FoSR
+from graphkit.transforms.gdc import GDC
+from graphkit.transforms.laser import LASER
+from graphkit.transforms.sdrf import SDRF
 
 TRANSFORMS.register("gdc", GDC)
 
-__all__ = ["TRANSFORMS", "RewiringTransform", "rewire_dataset", "LASER", "FoSR", "SDRF", "BORF",
-           "GDC"]
+__all__ = [
+           "BORF",
+           "GDC",
+           "LASER",
+           "SDRF",
+           "TRANSFORMS",
+           "FoSR",
+           "RewiringTransform",
+           "rewire_dataset",
+]

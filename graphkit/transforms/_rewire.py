@@ -25,7 +25,7 @@ import hashlib
 import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -99,7 +99,7 @@ class RewiringTransform(BaseTransform):
 
     # ------------------------------------------------------------------ subclass interface
     def rewire(self, ei: np.ndarray, num_nodes: int, rng: np.random.Generator
-               ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Return ``(added, added_type, removed)``: ``added`` a ``(2, A)`` array of new
         undirected pairs (one direction each, never an existing edge or a self-loop),
         ``added_type`` their relation ids ``(A,)``, ``removed`` a ``(2, R)`` array of original
@@ -184,7 +184,7 @@ class _ListDataset(InMemoryDataset):
 
 
 def rewire_dataset(dataset: Any, transform: BaseTransform,
-                   cache_dir: Optional[str | os.PathLike] = None) -> InMemoryDataset:
+                   cache_dir: str | os.PathLike | None = None) -> InMemoryDataset:
     """Apply ``transform`` once to every graph of ``dataset`` and return an in-memory dataset of
     the rewired graphs (what ``pre_transform=`` does), cached on disk under ``cache_dir`` (keyed by
     the transform's repr and a hash of the dataset's edges) when given.

@@ -50,7 +50,7 @@ def borf_edges(ei: np.ndarray, n: int, loops: int = 3, batch_add: int = 4,
         rk = np.concatenate([cur[0, rem] * n + cur[1, rem], cur[1, rem] * n + cur[0, rem]])
         keys = keys[~is_member(np.sort(rk), keys)]
         keys = np.unique(np.concatenate([keys, new, (new % n) * n + new // n]))
-    up = lambda k: k[(k // n) < (k % n)]  # noqa: E731
+    up = lambda k: k[(k // n) < (k % n)]
     added = up(keys[~is_member(orig, keys)])
     removed = up(orig[~is_member(keys, orig)])
     return np.stack([added // n, added % n]), np.stack([removed // n, removed % n])

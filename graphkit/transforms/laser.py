@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from torch import Tensor
 
 from graphkit._checks import check_edge_index, check_range
@@ -111,13 +110,13 @@ def laser_selection(ei: np.ndarray, num_nodes: int, num_snapshots: int = 2,
     for _ in range(a):
         Pa = Pa @ AI
     Pb = Pa @ AI if mu_power - a > a else Pa
-    reach_prev, reach = sp.identity(N, format="csr", dtype=np.float64), _binary(AI)
+    reach = _binary(AI)
     out_c, out_s = [], []
     for ell in range(1, num_snapshots + 1):
         nxt = _binary(reach @ AI)
         orbit = (nxt - reach).tocsr()          # nodes at distance exactly ell + 1
         orbit.eliminate_zeros()
-        reach_prev, reach = reach, nxt
+        reach = nxt
         v, u = _pairs(orbit)
         if v.size == 0:
             continue

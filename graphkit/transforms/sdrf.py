@@ -101,7 +101,7 @@ def sdrf_edges(ei: np.ndarray, n: int, loops: int = 10, tau: float = 1.0,
             if C[e] > removal_bound:
                 a, b = int(cur[0, e]), int(cur[1, e])
                 keys = keys[~np.isin(keys, [a * n + b, b * n + a])]
-    up = lambda k: k[(k // n) < (k % n)]  # noqa: E731  (one direction per pair)
+    up = lambda k: k[(k // n) < (k % n)]
     added = up(keys[~is_member(orig, keys)])
     removed = up(orig[~is_member(keys, orig)])
     return _keys_to_ei(added, n), _keys_to_ei(removed, n)

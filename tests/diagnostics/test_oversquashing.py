@@ -7,10 +7,16 @@ import torch
 from scipy.optimize import linprog
 from torch_geometric.utils import from_networkx
 
-from graphkit.diagnostics import (balanced_forman_curvature, effective_resistance,
-                                  jacobian_sensitivity, ollivier_ricci_curvature,
-                                  propagation_sensitivity, rewiring_report, spectral_gap,
-                                  total_effective_resistance)
+from graphkit.diagnostics import (
+    balanced_forman_curvature,
+    effective_resistance,
+    jacobian_sensitivity,
+    ollivier_ricci_curvature,
+    propagation_sensitivity,
+    rewiring_report,
+    spectral_gap,
+    total_effective_resistance,
+)
 
 
 def ei_of(G):
@@ -224,7 +230,7 @@ def test_jacobian_sensitivity_vanishes_beyond_depth():
     torch.manual_seed(0)
     model = GCN(3, 8, 2, out_channels=4)
     x = torch.randn(n, 3)
-    f = lambda x, ei: model(x, ei)  # noqa: E731
+    f = lambda x, ei: model(x, ei)
     assert jacobian_sensitivity(f, x, ei, r=2) > 0
     assert jacobian_sensitivity(f, x, ei, r=3) == 0.0
 

@@ -11,7 +11,7 @@ from graphkit.transforms._rewire import simple_undirected
 from graphkit.transforms.borf import borf_edges
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _graphs import graph  # noqa: E402
+from _graphs import graph
 
 
 def test_one_round_on_the_barbell():
@@ -22,7 +22,7 @@ def test_one_round_on_the_barbell():
     added, removed = borf_edges(ei, n, loops=1, batch_add=1, batch_remove=1)
     assert added.shape == (2, 1) and removed.shape == (2, 1)
     p, q = added[:, 0]
-    hood = lambda a: {a} | set(ei[1, ei[0] == a].tolist())  # noqa: E731
+    hood = lambda a: {a} | set(ei[1, ei[0] == a].tolist())
     most_negative = ei[:, np.isclose(kappa, kappa.min())].T
     assert any((p in hood(x) and q in hood(y)) or (p in hood(y) and q in hood(x))
                for x, y in most_negative)

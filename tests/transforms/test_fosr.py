@@ -4,14 +4,15 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit.diagnostics import spectral_gap
 from graphkit.transforms import FoSR
 from graphkit.transforms.fosr import _best_non_edge
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _graphs import graph  # noqa: E402
+from _graphs import graph
 
 
 @settings(max_examples=40, deadline=None)

@@ -7,15 +7,20 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit.transforms import LASER
 from graphkit.transforms._rewire import simple_undirected
-from graphkit.transforms.laser import (laser_budget, laser_dense_reference, laser_selection,
-                                       select_lowest)
+from graphkit.transforms.laser import (
+    laser_budget,
+    laser_dense_reference,
+    laser_selection,
+    select_lowest,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _graphs import graph, zoo  # noqa: E402
+from _graphs import graph, zoo
 
 
 def _dist(d):

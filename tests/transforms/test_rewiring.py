@@ -11,9 +11,8 @@ from graphkit.registry import TRANSFORMS
 from graphkit.transforms import BORF, GDC, LASER, SDRF, FoSR, rewire_dataset
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _graphs import graph, zoo  # noqa: E402
-
-import networkx as nx  # noqa: E402
+import networkx as nx
+from _graphs import graph, zoo
 
 MAKERS = {
     "laser": lambda seed=0: LASER(num_snapshots=2, additions_factor=0.5, seed=seed),

@@ -12,7 +12,7 @@ from graphkit.transforms._rewire import simple_undirected
 from graphkit.transforms.sdrf import bfc_local, sdrf_edges
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _graphs import graph, zoo  # noqa: E402
+from _graphs import graph, zoo
 
 
 @pytest.mark.parametrize("gname", ["barbell", "grid", "ba", "er_disconnected"])
@@ -35,7 +35,7 @@ def test_first_addition_is_around_the_most_negative_edge():
     x, y = ei[:, int(np.argmin(C))]
     added, removed = sdrf_edges(ei, n, loops=1, tau=100.0, remove=False)
     i, j = added[:, 0]
-    near = lambda a, c: a == c or ((ei[0] == a) & (ei[1] == c)).any()  # noqa: E731
+    near = lambda a, c: a == c or ((ei[0] == a) & (ei[1] == c)).any()
     assert (near(i, x) and near(j, y)) or (near(i, y) and near(j, x))
     assert removed.size == 0
     # the curvature of (x, y) goes up
