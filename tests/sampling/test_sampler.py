@@ -307,7 +307,8 @@ def test_backend_parity_full_neighborhood(backend):
     ours = batches(data, seeds, fan=(-1, -1), batch_size=20)[0]
     theirs = batches(data, seeds, fan=(-1, -1), batch_size=20, backend=backend)[0]
     assert torch.equal(ours.n_id[:20], theirs.n_id[:20])
-    assert ours.num_sampled_nodes == list(theirs.num_sampled_nodes)
+    if backend == "pyg-lib":  # PyG's torch-sparse path records no per-hop counts
+        assert ours.num_sampled_nodes == list(theirs.num_sampled_nodes)
     assert sorted(ours.e_id.tolist()) == sorted(theirs.e_id.tolist())
     assert set(ours.n_id.tolist()) == set(theirs.n_id.tolist())
 
