@@ -111,6 +111,16 @@ class _RelationalTask(Task):
                 outs.append(model(batch).float().cpu())
         return torch.cat(outs).numpy()
 
+    def train_epoch(self, model, optimizer, epoch):
+        """One epoch over the training seed rows (or the GBDT fit), with the subclass's
+        ``step_loss(model, batch, y_all)``."""
+        if self._gbdt():
+            return self._gbdt_epoch(model)
+        model.train()
+        y_all = self.targets["train"].to(self.device)
+        return self.run_batches(model, optimizer, self.loader("train", shuffle=True, epoch=epoch),
+                                lambda m, b: self.step_loss(m, b, y_all))
+
     def _steps_all(self, loader):
         for batch in loader:
             yield batch.to(self.device)
@@ -149,21 +159,13 @@ class RelationalEntityTask(_RelationalTask):
                         encoder_layers=self.encoder_layers, head_norm="batch_norm",
                         dropout=m.dropout)
 
-    def train_epoch(self, model, optimizer, epoch):
-        if self._gbdt():
-            return self._gbdt_epoch(model)
-        model.train()
-        y_all = self.targets["train"].to(self.device)
-
-        def step_loss(model, batch):
-            y = y_all[batch[self.task.entity_table].input_id]
-            if y.numel() < 2 and not self.binary:
-                return None
-            out = model(batch).float().view(-1)
-            loss = F.binary_cross_entropy_with_logits(out, y) if self.binary else F.l1_loss(out, y)
-            return loss, y.numel()
-        return self.run_batches(model, optimizer, self.loader("train", shuffle=True, epoch=epoch),
-                                step_loss)
+    def step_loss(self, model, batch, y_all):
+        y = y_all[batch[self.task.entity_table].input_id]
+        if y.numel() < 2 and not self.binary:
+            return None
+        out = model(batch).float().view(-1)
+        loss = F.binary_cross_entropy_with_logits(out, y) if self.binary else F.l1_loss(out, y)
+        return loss, y.numel()
 
     def final_prediction(self, model, split: str) -> np.ndarray:
         if self._gbdt():
@@ -209,17 +211,9 @@ class RelationalRecommendationTask(_RelationalTask):
                               num_layers=m.num_layers, aggr=self.aggr,
                               encoder_layers=self.encoder_layers)
 
-    def train_epoch(self, model, optimizer, epoch):
-        if self._gbdt():
-            return self._gbdt_epoch(model)
-        model.train()
-        y_all = self.targets["train"].to(self.device)
-
-        def step_loss(model, batch):
-            y = y_all[batch[self.task.src_entity_table].input_id]
-            return F.binary_cross_entropy_with_logits(model(batch).float(), y), y.size(0)
-        return self.run_batches(model, optimizer, self.loader("train", shuffle=True, epoch=epoch),
-                                step_loss)
+    def step_loss(self, model, batch, y_all):
+        y = y_all[batch[self.task.src_entity_table].input_id]
+        return F.binary_cross_entropy_with_logits(model(batch).float(), y), y.size(0)
 
     def final_prediction(self, model, split: str) -> np.ndarray:
         if self._gbdt():
