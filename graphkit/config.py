@@ -59,6 +59,7 @@ class ModelConfig:
         input_encoder: for graphs without features: ``"embedding"`` (a learned vector per node),
             ``"degree"`` (one-hot degree) or ``"ones"``; ``"auto"`` uses the features when present.
         kwargs: passed on to the backbone (e.g. ``residual: rezero``, ``norm: batch``, ``aggr: gnp``).
+        head_kwargs: passed on to the link head (e.g. ``walk_len: 7`` for ``walkpool``).
     """
 
     name: str = "gcn"
@@ -69,6 +70,7 @@ class ModelConfig:
     head: str = "auto"
     input_encoder: str = "auto"
     kwargs: dict = field(default_factory=dict)
+    head_kwargs: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -86,7 +88,9 @@ class TrainConfig:
         amp: bf16 autocast on CUDA (ignored on CPU).
         deterministic: ``torch.use_deterministic_algorithms`` (warn-only) and seeded everything.
         checkpoint_every: write a checkpoint every N epochs (and at the end); 0 disables.
-        loader: ``full`` (full-batch) or ``neighbor`` (graphkit's neighbor sampler).
+        loader: ``full`` (full-batch), ``neighbor`` (graphkit's neighbor sampler) or, for link
+            tasks, ``links`` (mini-batches of ``batch_size`` candidate links over the whole
+            training graph; what subgraph heads such as WalkPool and SEAL train with).
         num_neighbors: fan-outs per layer for ``loader: neighbor``.
         num_workers: data-loader workers.
         max_steps_per_epoch: cap on optimisation steps per epoch (0: no cap).
@@ -144,7 +148,7 @@ class Config:
 
 _CHOICES = {
     ("train", "optimizer"): {"adam", "adamw", "sgd"},
-    ("train", "loader"): {"full", "neighbor"},
+    ("train", "loader"): {"full", "neighbor", "links"},
     ("train", "select"): {"metric", "loss"},
     ("model", "input_encoder"): {"auto", "embedding", "degree", "ones"},
 }

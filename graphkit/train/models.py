@@ -4,8 +4,12 @@ These are plain ``nn.Module``\\ s, usable outside the trainer:
 
 - :class:`NodePredictor`: ``encoder -> backbone`` (the backbone's ``out_channels`` is the class
   count);
-- :class:`GraphPredictor`: ``encoder -> backbone -> readout -> MLP``;
-- :class:`LinkPredictor`: ``encoder -> backbone -> head(z, edge_label_index)``.
+- :class:`GraphPredictor`: ``encoder -> backbone -> readout -> MLP`` (a backbone with
+  ``graph_level = True``, such as a hierarchical pooling network, returns one vector per graph
+  itself and the readout is skipped);
+- :class:`LinkPredictor`: ``encoder -> backbone -> head(z, edge_label_index)``; a head with
+  ``needs_graph = True`` (subgraph heads: WalkPool, SEAL) also gets the message-passing graph,
+  ``head(z, edge_label_index, graph)``.
 """
 from __future__ import annotations
 
@@ -126,12 +130,15 @@ class GraphPredictor(torch.nn.Module):
         x = self.encoder(batch.x, batch.num_nodes)
         h = self.backbone(x, batch.edge_index, edge_attr=_edge_attr_for(self.backbone, batch),
                           batch=batch.batch)
-        return self.mlp(self.readout(h, batch.batch, dim_size=batch.num_graphs))
+        if not getattr(self.backbone, "graph_level", False):
+            h = self.readout(h, batch.batch, dim_size=batch.num_graphs)
+        return self.mlp(h)
 
 
 class LinkPredictor(torch.nn.Module):
     """``encoder -> backbone -> head``; :meth:`encode` gives node embeddings, :meth:`score` a
-    logit per candidate link."""
+    logit per candidate link. Heads with ``needs_graph = True`` score a link from its enclosing
+    subgraph in ``graph`` (the message-passing graph: training links only)."""
 
     def __init__(self, encoder: InputEncoder, backbone: torch.nn.Module,
                  head: torch.nn.Module) -> None:
@@ -146,11 +153,16 @@ class LinkPredictor(torch.nn.Module):
         x = self.encoder(batch.x, batch.num_nodes, getattr(batch, "n_id", None))
         return self.backbone(x, batch.edge_index, edge_attr=_edge_attr_for(self.backbone, batch))
 
-    def score(self, z: Tensor, edge_label_index: Tensor) -> Tensor:
+    def score(self, z: Tensor, edge_label_index: Tensor, graph=None) -> Tensor:
+        if getattr(self.head, "needs_graph", False):
+            if graph is None:
+                raise ValueError(f"LinkPredictor: head {type(self.head).__name__} scores links "
+                                 "from their enclosing subgraphs and needs 'graph'; got None")
+            return self.head(z, edge_label_index, graph)
         return self.head(z, edge_label_index)
 
     def forward(self, batch, edge_label_index: Tensor) -> Tensor:
-        return self.score(self.encode(batch), edge_label_index)
+        return self.score(self.encode(batch), edge_label_index, batch)
 
 
 def build_task_model(task: str, cfg_model, num_features: int, num_outputs: int,
@@ -176,5 +188,5 @@ def build_task_model(task: str, cfg_model, num_features: int, num_outputs: int,
         return GraphPredictor(encoder, backbone, readout, m.hidden_channels, num_outputs,
                               m.dropout)
     head_name = "dot" if m.head == "auto" else m.head
-    head = HEADS.build(head_name, m.hidden_channels)
+    head = HEADS.build(head_name, m.hidden_channels, **m.head_kwargs)
     return LinkPredictor(encoder, backbone, head)

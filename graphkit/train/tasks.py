@@ -64,7 +64,8 @@ class Task:
         for step, batch in enumerate(loader):
             if cap and step >= cap:
                 break
-            batch = batch.to(self.device, non_blocking=True)
+            if hasattr(batch, "to"):
+                batch = batch.to(self.device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
             with self.autocast():
                 res = step_loss(model, batch)
@@ -256,6 +257,8 @@ class LinkTask(Task):
         model.train()
         if self.cfg.train.loader == "neighbor":
             return self._train_minibatch(model, optimizer, epoch)
+        if self.cfg.train.loader == "links":
+            return self._train_link_batches(model, optimizer, epoch)
         pos = self.pairs["train"][0]
         neg = negative_sampling(self.graph.edge_index, num_nodes=self.graph.num_nodes,
                                 num_neg_samples=pos.size(1))
@@ -287,6 +290,31 @@ class LinkTask(Task):
             return F.binary_cross_entropy_with_logits(logits, batch.edge_label.float()), logits.numel()
         return self.run_batches(model, optimizer, loader, step_loss)
 
+    def _train_link_batches(self, model, optimizer, epoch):
+        """Mini-batches of ``batch_size`` candidate links (the training positives and as many
+        fresh negatives, shuffled), each scored over the whole training graph."""
+        g = self.generator(epoch)
+        pos = self.pairs["train"][0]
+        neg = _sample_neg(self.graph.edge_index.cpu(), self.graph.num_nodes, pos.size(1), g)
+        links = torch.cat([pos.cpu(), neg], dim=1)
+        labels = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))])
+        perm = shard(torch.randperm(links.size(1), generator=g), self.env)
+        batches = [(links[:, b].to(self.device), labels[b].to(self.device))
+                   for b in perm.split(self.cfg.train.batch_size)]
+
+        def step_loss(model, batch):
+            eli, y = batch
+            logits = model(self.graph, eli).float()
+            return F.binary_cross_entropy_with_logits(logits, y), y.numel()
+        return self.run_batches(model, optimizer, batches, step_loss)
+
+    def _score(self, model, z: Tensor, links: Tensor) -> Tensor:
+        """Scores of ``links`` in chunks of ``eval_batch_size`` (all at once when it is 0)."""
+        size = self.cfg.train.eval_batch_size or (
+            self.cfg.train.batch_size if self.cfg.train.loader == "links" else 0)
+        chunks = links.split(size, dim=1) if size else (links,)
+        return torch.cat([model.score(z, c, self.graph).float() for c in chunks])
+
     @torch.no_grad()
     def evaluate(self, model):
         model.eval()
@@ -296,8 +324,8 @@ class LinkTask(Task):
         names = (self.spec.metric,) + self.extra_metrics
         out = {}
         for k, (p, q) in self.pairs.items():
-            sp = gather_cat(model.score(z, shard(p, self.env)).float(), self.env).cpu()
-            sq = gather_cat(model.score(z, shard(q, self.env)).float(), self.env).cpu()
+            sp = gather_cat(self._score(model, z, shard(p, self.env)), self.env).cpu()
+            sq = gather_cat(self._score(model, z, shard(q, self.env)), self.env).cpu()
             out[k] = link_metrics(sp, sq, names)
             out[k]["loss"] = float(F.binary_cross_entropy_with_logits(
                 torch.cat([sp, sq]), torch.cat([torch.ones_like(sp), torch.zeros_like(sq)])))
