@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-LOADERS = ("planetoid", "tu", "seal_mat", "geom_gcn", "ogb", "synthetic")
+LOADERS = ("planetoid", "tu", "seal_mat", "geom_gcn", "ogb", "synthetic", "planetoid_link")
 #: prefixes that pick a generic entry explicitly: ``tu:REDDIT-BINARY``, ``seal:Power``
 GENERIC_PREFIXES = {"tu": "tu", "seal": "seal"}
 
