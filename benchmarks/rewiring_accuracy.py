@@ -40,7 +40,8 @@ DEFAULT_REWIRINGS = "none,fosr,sdrf,borf,laser"
 
 
 def run(name: str, rewiring: str, epochs: int, hidden: int, layers: int, seed: int,
-        out_root: str) -> dict:
+        out_root: str, backbone: str = "gcn", splits: str | list = "all", batch_size: int = 64,
+        lr: float = 0.01) -> dict:
     obj, spec = load(name)
     t0 = time.perf_counter()
     tf = REWIRINGS[rewiring]
@@ -51,19 +52,20 @@ def run(name: str, rewiring: str, epochs: int, hidden: int, layers: int, seed: i
         else:
             obj = tf(obj)
     rewire_s = time.perf_counter() - t0
-    model = ModelConfig(name="relational" if rewiring == "laser" else "gcn",
+    laser = rewiring == "laser"
+    model = ModelConfig(name="relational" if laser else backbone,
                         hidden_channels=hidden, num_layers=layers, dropout=0.5, readout="mean",
-                        kwargs={"num_relations": 3} if rewiring == "laser" else {})
+                        kwargs={"num_relations": 3, "conv": backbone} if laser else {})
     graph = spec.task == "graph"
-    train = TrainConfig(epochs=epochs, lr=0.01,
-                        weight_decay=0.0 if graph else 5e-4, patience=0, batch_size=64,
+    train = TrainConfig(epochs=epochs, lr=lr,
+                        weight_decay=0.0 if graph else 5e-4, patience=0, batch_size=batch_size,
                         seeds=[seed], device="cpu", amp=False, checkpoint_every=0,
                         select="metric")
     cfg = Config(name=f"{name}_{rewiring}", out_dir=out_root,
-                 data=DataConfig(name=name), model=model, train=train)
+                 data=DataConfig(name=name, splits=splits), model=model, train=train)
     summary = Trainer(cfg, overwrite=True, progress=False, data=(obj, spec)).run()
     agg = summary["aggregate"][f"test_{summary['metric']}"]
-    return {"dataset": name, "rewiring": rewiring, "backbone": model.name,
+    return {"dataset": name, "rewiring": rewiring, "backbone": model.name, "family": backbone,
             "metric": summary["metric"], "mean": agg["mean"], "std": agg["std"], "n": agg["n"],
             "rewire_s": rewire_s, "train_s": summary["train_s_total"]}
 
@@ -77,6 +79,11 @@ def main() -> None:
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backbone", default="gcn", choices=["gcn", "gin"],
+                   help="conv of the plain model and of LASER's relational model")
+    p.add_argument("--splits", default="all", help="'all' or comma-separated fold / split ids")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=None)
     a = p.parse_args()
@@ -84,14 +91,17 @@ def main() -> None:
     rows = []
     if a.out and Path(a.out).is_file():
         rows = json.loads(Path(a.out).read_text())["rows"]
-    done = {(r["dataset"], r["rewiring"]) for r in rows}
+    done = {(r["dataset"], r["rewiring"], r.get("family", "gcn")) for r in rows}
+    splits = "all" if a.splits == "all" else [int(i) for i in a.splits.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         for ds in a.datasets.split(","):
             for rw in a.rewirings.split(","):
-                if (ds, rw) in done:
+                if (ds, rw, a.backbone) in done:
                     continue
-                r = run(ds, rw, a.epochs, a.hidden, a.layers, a.seed, tmp)
+                r = run(ds, rw, a.epochs, a.hidden, a.layers, a.seed, tmp, a.backbone, splits,
+                        a.batch_size, a.lr)
                 r["epochs"], r["layers"], r["hidden"] = a.epochs, a.layers, a.hidden
+                r["splits"], r["batch_size"], r["lr"] = a.splits, a.batch_size, a.lr
                 rows.append(r)
                 print(f"{ds:10s} {rw:6s} {r['backbone']:10s} {100 * r['mean']:6.2f} +- "
                       f"{100 * r['std']:5.2f} (n={r['n']})  rewire {r['rewire_s']:6.1f} s  "
@@ -102,12 +112,14 @@ def main() -> None:
     dss = list(dict.fromkeys(r["dataset"] for r in rows))
     print("\n| rewiring | " + " | ".join(dss) + " |")
     print("|---|" + "---|" * len(dss))
-    for rw in dict.fromkeys(r["rewiring"] for r in rows):
-        cells = []
-        for ds in dss:
-            r = next((r for r in rows if r["dataset"] == ds and r["rewiring"] == rw), None)
-            cells.append("—" if r is None else f"{100 * r['mean']:.1f} ± {100 * r['std']:.1f}")
-        print(f"| {rw} | " + " | ".join(cells) + " |")
+    for fam in dict.fromkeys(r.get("family", "gcn") for r in rows):
+        for rw in dict.fromkeys(r["rewiring"] for r in rows):
+            cells = []
+            for ds in dss:
+                r = next((r for r in rows if r["dataset"] == ds and r["rewiring"] == rw
+                          and r.get("family", "gcn") == fam), None)
+                cells.append("—" if r is None else f"{100 * r['mean']:.1f} ± {100 * r['std']:.1f}")
+            print(f"| {rw} ({fam}) | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

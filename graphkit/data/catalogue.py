@@ -29,7 +29,8 @@ from typing import Any
 
 import yaml
 
-LOADERS = ("planetoid", "tu", "seal_mat", "geom_gcn", "ogb", "synthetic", "planetoid_link")
+LOADERS = ("planetoid", "tu", "seal_mat", "geom_gcn", "ogb", "synthetic", "lrgb_peptides",
+           "planetoid_link")
 #: prefixes that pick a generic entry explicitly: ``tu:REDDIT-BINARY``, ``seal:Power``
 GENERIC_PREFIXES = {"tu": "tu", "seal": "seal"}
 
