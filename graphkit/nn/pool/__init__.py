@@ -1,4 +1,11 @@
 """Pooling layers and global readouts."""
+from graphkit.nn.pool.gpn import (
+    GPN,
+    GPNNode,
+    GraphParsingPool,
+    parse_clusters,
+)
+from graphkit.nn.pool.hierarchical import PooledGNN
 from graphkit.nn.pool.readout import build_readout
 
-__all__ = ["build_readout"]
+__all__ = ["build_readout", "GraphParsingPool", "GPN", "GPNNode", "parse_clusters", "PooledGNN"]
