@@ -8,6 +8,7 @@ PyG. Deeper designs (residual modules, GNP aggregation, ...) register here the s
 """
 from __future__ import annotations
 
+import torch
 from torch_geometric.nn.models import GAT, GCN, GIN, GraphSAGE
 
 from graphkit.registry import MODELS
@@ -17,3 +18,23 @@ MODELS.register("sage", GraphSAGE)
 MODELS.register("graphsage", GraphSAGE)
 MODELS.register("gin", GIN)
 MODELS.register("gat", GAT)
+
+
+@MODELS.register("identity")
+class Identity(torch.nn.Module):
+    """Pass-through backbone: ``z = x`` (for heads that run their own GNN, e.g. WalkPool, SEAL).
+    Accepts the usual backbone keywords and ignores them."""
+
+    def __init__(self, in_channels: int = -1, hidden_channels: int = 0, out_channels: int | None = None,
+                 num_layers: int = 0, dropout: float = 0.0, **kwargs) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+
+    def reset_parameters(self) -> None:
+        pass
+
+    def forward(self, x, edge_index=None, **kwargs):
+        return x
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -16,15 +16,17 @@ or the centre product :math:`h_i \odot h_j`, and an MLP gives the logit.
 """
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import Tensor
-from torch_geometric.nn import GCNConv, MLP, SortAggregation, global_add_pool
+from torch_geometric.nn import MLP, GCNConv, SortAggregation, global_add_pool
 
 from graphkit._checks import check_choice, check_edge_index, check_range
 from graphkit.nn.link.subgraph import EnclosingSubgraphs, enclosing_subgraphs
 from graphkit.registry import HEADS
 
-__all__ = ["SEALHead", "drnl_labels", "drnl_from_distances", "subgraph_distances"]
+__all__ = ["SEALHead", "drnl_from_distances", "drnl_labels", "subgraph_distances"]
 
 
 def subgraph_distances(sub: EnclosingSubgraphs) -> Tensor:
@@ -116,7 +118,7 @@ class SEALHead(torch.nn.Module):
         dims = [feat] + [hidden_channels] * num_layers
         if pooling == "sort":
             dims[-1] = 1  # DGCNN's last GCN layer outputs one channel (the sort key)
-        self.convs = torch.nn.ModuleList(GCNConv(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.convs = torch.nn.ModuleList(GCNConv(a, b) for a, b in itertools.pairwise(dims))
         total = sum(dims[1:])
         if pooling == "sort":
             self.sort = SortAggregation(k=sort_k)
