@@ -134,11 +134,33 @@ def link_metrics(pos: Tensor, neg: Tensor, names: tuple[str, ...] = ("auc", "ap"
             out[name] = _binary_auc(score, label)
         elif name == "ap":
             out[name] = _binary_ap(score, label)
-        elif name.startswith("hits@"):
-            out[name] = hits_at_k(pos, neg, int(name[5:]))
+        elif name.startswith("hits@") or name == "mrr":
+            out[name] = ogb_link_metric(name, pos, neg)
         else:
-            check_choice("link_metrics", "names", name, {"auc", "ap", "hits@K"})
+            check_choice("link_metrics", "names", name, {"auc", "ap", "hits@K", "mrr"})
     return out
+
+
+def ogb_link_metric(name: str, pos: Tensor, neg: Tensor) -> float:
+    """``hits@K`` or ``mrr`` computed by ``ogb.linkproppred.Evaluator`` (``ogbl-collab``'s
+    Hits@K with ``K`` set; ``ogbl-citation2``'s MRR). ``neg`` is a shared pool ``(M,)`` (each
+    positive is ranked against all of it) or per-positive negatives ``(E, K)`` for MRR."""
+    from ogb.linkproppred import Evaluator
+    pos, neg = pos.detach().float().cpu().view(-1), neg.detach().float().cpu()
+    if name == "mrr":
+        if neg.dim() == 1:
+            neg = neg.view(1, -1).expand(pos.numel(), -1)
+        if neg.size(0) != pos.size(0):
+            raise ValueError(f"ogb_link_metric: 'neg' for mrr must be (M,) or (E, K) with "
+                             f"E = {pos.numel()} positives; got {tuple(neg.shape)}")
+        return float(Evaluator("ogbl-citation2").eval(
+            {"y_pred_pos": pos, "y_pred_neg": neg})["mrr_list"].mean())
+    k = name[5:]
+    if not k.isdigit() or int(k) < 1:
+        raise ValueError(f"ogb_link_metric: expected 'hits@K' with an integer K >= 1; got {name!r}")
+    ev = Evaluator("ogbl-collab")
+    ev.K = int(k)
+    return float(ev.eval({"y_pred_pos": pos, "y_pred_neg": neg.view(-1)})[name])
 
 
 METRIC_FNS: dict[str, Callable[[Tensor, Tensor], float]] = {

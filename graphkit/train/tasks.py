@@ -17,6 +17,7 @@ from torch_geometric.loader import DataLoader
 from torch_geometric.utils import negative_sampling, to_undirected
 
 from graphkit.data.spec import Split, TaskSpec
+from graphkit.nn.link.autoencoder import regularization_loss
 from graphkit.train.distributed import DistEnv, gather_cat, shard
 from graphkit.train.metrics import get_metric, link_metrics
 from graphkit.train.models import build_task_model
@@ -267,7 +268,7 @@ class LinkTask(Task):
         with self.autocast():
             logits = model(self.graph, torch.cat([pos, neg], dim=1)).float()
         labels = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))]).to(logits.device)
-        loss = F.binary_cross_entropy_with_logits(logits, labels)
+        loss = _with_reg(model, F.binary_cross_entropy_with_logits(logits, labels))
         loss.backward()
         optimizer.step()
         return float(loss.detach())
@@ -287,7 +288,8 @@ class LinkTask(Task):
                                     generator=self.generator(epoch))
         def step_loss(model, batch):
             logits = model(batch, batch.edge_label_index).float()
-            return F.binary_cross_entropy_with_logits(logits, batch.edge_label.float()), logits.numel()
+            loss = F.binary_cross_entropy_with_logits(logits, batch.edge_label.float())
+            return _with_reg(model, loss), logits.numel()
         return self.run_batches(model, optimizer, loader, step_loss)
 
     def _train_link_batches(self, model, optimizer, epoch):
@@ -305,7 +307,7 @@ class LinkTask(Task):
         def step_loss(model, batch):
             eli, y = batch
             logits = model(self.graph, eli).float()
-            return F.binary_cross_entropy_with_logits(logits, y), y.numel()
+            return _with_reg(model, F.binary_cross_entropy_with_logits(logits, y)), y.numel()
         return self.run_batches(model, optimizer, batches, step_loss)
 
     def _score(self, model, z: Tensor, links: Tensor) -> Tensor:
@@ -330,6 +332,13 @@ class LinkTask(Task):
             out[k]["loss"] = float(F.binary_cross_entropy_with_logits(
                 torch.cat([sp, sq]), torch.cat([torch.ones_like(sp), torch.zeros_like(sq)])))
         return out
+
+
+def _with_reg(model, loss: Tensor) -> Tensor:
+    """``loss`` plus the regularisation terms the model's modules report after the forward
+    pass (e.g. the KL term of a VGAE encoder, :func:`graphkit.nn.link.regularization_loss`)."""
+    reg = regularization_loss(model)
+    return loss if reg is None else loss + reg.float()
 
 
 def _sample_neg(mp: Tensor, n: int, k: int, g: torch.Generator) -> Tensor:

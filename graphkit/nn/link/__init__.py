@@ -1,4 +1,17 @@
-"""Link-prediction heads (``HEADS`` registry)."""
+"""Link-prediction heads (``HEADS`` registry), graph auto-encoders and LLP distillation."""
+from graphkit.nn.link.autoencoder import (
+           GraphAutoEncoder,
+           kl_normal,
+           regularization_loss,
+)
 from graphkit.nn.link.dot import DotHead
+from graphkit.nn.link.hadamard import HadamardMLPHead
+from graphkit.nn.link.llp import LLPConfig, MLPLinkPredictor, TeacherScores, distill
+from graphkit.nn.link.seal import SEALHead, drnl_labels
+from graphkit.nn.link.subgraph import EnclosingSubgraphs, enclosing_subgraphs
+from graphkit.nn.link.walkpool import WalkPool, walk_profile, walk_profile_dense
 
-__all__ = ["DotHead"]
+__all__ = ["DotHead", "GraphAutoEncoder", "HadamardMLPHead", "LLPConfig", "MLPLinkPredictor",
+           "TeacherScores", "distill", "kl_normal", "regularization_loss",
+           "EnclosingSubgraphs", "SEALHead", "WalkPool", "drnl_labels", "enclosing_subgraphs",
+           "walk_profile", "walk_profile_dense"]
