@@ -199,5 +199,10 @@ def get_metric(metric: str, evaluator: str | None = None) -> Callable[[Tensor, T
     """The scoring function for a task: OGB's Evaluator when the dataset names one."""
     if evaluator:
         return OGBEvaluator(evaluator, metric)
+    if metric.startswith("hits@") or metric == "mrr":       # link ranking metrics, label form
+        def ranking(y_pred: Tensor, y_true: Tensor) -> float:
+            y_pred, y_true = y_pred.view(-1), y_true.view(-1).bool()
+            return ogb_link_metric(metric, y_pred[y_true], y_pred[~y_true])
+        return ranking
     check_choice("get_metric", "metric", metric, METRIC_FNS)
     return METRIC_FNS[metric]
