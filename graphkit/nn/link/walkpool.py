@@ -38,6 +38,7 @@ import math
 import torch
 from torch import Tensor
 from torch_geometric.nn import GCNConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import softmax, to_dense_adj
 
 from graphkit._checks import check_edge_index, check_range, check_type
@@ -120,7 +121,7 @@ def walk_profile(w_plus: Tensor, w_minus: Tensor, edge_index: Tensor, center: Te
     link_p = torch.stack([at_pair(a_plus[t], cj, ci) for t in taus], -1)
     link_m = torch.stack([at_pair(a_minus[t], cj, ci) for t in taus], -1)
     # M[s, t] = sum_r <(P^+)^s e_r, Delta_r (P^-)^t> per graph and head
-    prod = torch.einsum("snhr,tnhr->stnh", torch.stack(a_plus[:L + 1]), torch.stack(c))
+    prod = (torch.stack(a_plus[:L + 1]).unsqueeze(1) * torch.stack(c).unsqueeze(0)).sum(-1)
     m = prod.new_zeros(L + 1, L + 1, num_graphs, num_heads).index_add_(2, batch, prod)
     graph = torch.stack([sum(m[s, tau - 1 - s] for s in range(tau)) for tau in taus], -1)
     return torch.stack([node_p, node_m, link_p, link_m, graph], dim=2)
@@ -258,8 +259,9 @@ class WalkPool(torch.nn.Module):
         self.dropout, self.drnl, self.num_labels, self.dense = dropout, drnl, num_labels, dense
         feat = in_channels + (hidden_channels if drnl else 0)
         self.label_emb = torch.nn.Embedding(num_labels, hidden_channels) if drnl else None
-        self.conv1 = GCNConv(feat, hidden_channels)
-        self.conv2 = GCNConv(hidden_channels, hidden_channels)
+        # symmetric normalisation computed once per batch, shared by both layers
+        self.conv1 = GCNConv(feat, hidden_channels, normalize=False)
+        self.conv2 = GCNConv(hidden_channels, hidden_channels, normalize=False)
         self.attention = WalkAttention(feat + 2 * hidden_channels, hidden_channels, heads, dropout)
         L = heads * (5 * walk_len + 1)
         self.num_features = L
@@ -295,8 +297,9 @@ class WalkPool(torch.nn.Module):
             from graphkit.nn.link.seal import drnl_labels
             lab = drnl_labels(sub).clamp(max=self.num_labels - 1)
             x = torch.cat([x, self.label_emb(lab)], dim=-1)
-        h1 = self.conv1(x, sub.edge_index)
-        h2 = self.conv2(torch.relu(torch.dropout(h1, self.dropout, self.training)), sub.edge_index)
+        ei, ew = gcn_norm(sub.edge_index, None, sub.num_nodes, add_self_loops=True)
+        h1 = self.conv1(x, ei, ew)
+        h2 = self.conv2(torch.relu(torch.dropout(h1, self.dropout, self.training)), ei, ew)
         return torch.cat([x, h1, h2], dim=-1)
 
     def features(self, z: Tensor, edge_label_index: Tensor, graph) -> Tensor:
