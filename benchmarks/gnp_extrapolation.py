@@ -73,14 +73,21 @@ class NodeModel(torch.nn.Module):
         return self.gnn(data.x, data.edge_index, data.edge_attr)
 
 
-def build_model(task: str, aggr: str, hidden: int, gnp_init: str, hops: int):
-    kw = {"init": gnp_init} if aggr == "gnp" else {}
+def build_model(task: str, aggr: str, hidden: int, gnp_kwargs: dict, hops: int):
+    kw = dict(gnp_kwargs) if aggr == "gnp" else {}
     level = EXTRAPOLATION_TASKS[task]["level"]
     if level == "set":
         return SetModel(aggr, hidden, kw)
     if level == "graph":
         return GraphModel(aggr, hidden, kw)
     return NodeModel(aggr, hidden, kw, hops)
+
+
+def gnp_kwargs(args) -> dict:
+    kw = {"init": args.gnp_init, **json.loads(args.gnp_kwargs)}
+    if "growth" in kw and kw["growth"] is not None:
+        kw["growth"] = tuple(kw["growth"])
+    return kw
 
 
 def evaluate(model, dataset, level: str) -> float:
@@ -105,9 +112,10 @@ def run(task: str, aggr: str, seed: int, args) -> dict:
     test_id = make_extrapolation_dataset(task, "test_id", args.test_samples, data_seed,
                                          hops=args.hops)
     test_ood = make_extrapolation_dataset(task, "test_ood", args.test_samples, data_seed,
-                                          factor=args.factor, hops=args.hops)
+                                          factor=args.factor, size_factor=args.size_factor,
+                                          value_factor=args.value_factor, hops=args.hops)
     torch.manual_seed(seed)
-    model = build_model(task, aggr, args.hidden, args.gnp_init, args.hops)
+    model = build_model(task, aggr, args.hidden, gnp_kwargs(args), args.hops)
     aggr_params = [p for m in model.modules() if isinstance(m, torch.nn.Module)
                    and m.__class__.__name__ in ("GNP", "PowerMeanAggregation",
                                                 "SoftmaxAggregation")
@@ -123,6 +131,9 @@ def run(task: str, aggr: str, seed: int, args) -> dict:
     order = torch.randperm(len(train), generator=gen).tolist()
     batches = [Batch.from_data_list([train[i] for i in order[k:k + args.batch_size]])
                for k in range(0, len(order), args.batch_size)]
+    steps = args.epochs * len(batches)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if args.schedule == "cosine"
+             else None)
     t0 = time.perf_counter()
     for _ in range(args.epochs):
         model.train()
@@ -137,6 +148,8 @@ def run(task: str, aggr: str, seed: int, args) -> dict:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             opt.step()
+            if sched is not None:
+                sched.step()
     train_s = time.perf_counter() - t0
     res = {"task": task, "aggr": aggr, "seed": seed, "train_s": train_s,
            "id": evaluate(model, test_id, level),
@@ -202,9 +215,14 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=16)
     ap.add_argument("--hops", type=int, default=3)
     ap.add_argument("--factor", type=float, default=5.0)
+    ap.add_argument("--size-factor", type=float, default=None, help="OOD size factor only")
+    ap.add_argument("--value-factor", type=float, default=None, help="OOD value factor only")
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--aggr-lr", type=float, default=0.1)
+    ap.add_argument("--schedule", choices=["none", "cosine"], default="none",
+                    help="learning-rate schedule of every parameter group (per step)")
     ap.add_argument("--gnp-init", default="mixed")
+    ap.add_argument("--gnp-kwargs", default="{}", help="extra GNP keywords as JSON")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)
     ap.add_argument("--from-log", default=None,

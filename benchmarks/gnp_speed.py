@@ -1,14 +1,20 @@
 """GNP speed: forward + backward time of one SAGEConv layer with GNP vs sum / PowerMean /
 Softmax aggregation on a random 10M-edge graph, all in the same process, interleaved.
 
+Also prints a lower bound for any exact GNP evaluation (one ``log`` and one ``exp`` pass over
+the messages' ``|E| x 2F`` sign-split values, the transcendental work GNP cannot avoid), and,
+with ``--profile``, the torch profiler's top operators of one GNP layer pass. ``--compile``
+wraps every layer (the baselines too) in ``torch.compile``.
+
 Run:
     .venv/bin/python benchmarks/gnp_speed.py --edges 10000000 --nodes 1000000 --channels 8 \
-        --threads 1 --reps 3
+        --threads 1 --reps 3 [--compile] [--profile] [--out benchmarks/results/gnp_speed.jsonl]
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
 import time
 
@@ -19,6 +25,13 @@ from torch_geometric.nn.aggr import PowerMeanAggregation, SoftmaxAggregation
 from graphkit.nn.aggr import GNP
 
 
+def timed(fn) -> float:
+    gc.collect()
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edges", type=int, default=10_000_000)
@@ -26,6 +39,10 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--compile", action="store_true", help="torch.compile every layer")
+    ap.add_argument("--profile", action="store_true", help="profile one GNP layer pass")
+    ap.add_argument("--layers", nargs="+", default=None, help="subset of the layer names")
+    ap.add_argument("--out", default=None, help="append one JSON line with the figures")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -39,27 +56,42 @@ def main() -> None:
         "powermean(learn=True)": lambda: PowerMeanAggregation(learn=True, channels=C),
         "softmax(learn=True)": lambda: SoftmaxAggregation(learn=True, channels=C),
     }
-    layers = {name: SAGEConv(C, C, aggr=make()) for name, make in makers.items()}
-    times: dict[str, list[float]] = {name: [] for name in layers}
-    for name, conv in layers.items():          # warm-up
-        conv(x, edge_index).sum().backward()
+    names = args.layers or list(makers)
+    layers = {name: SAGEConv(C, C, aggr=makers[name]()) for name in names}
+    calls = {name: (torch.compile(conv) if args.compile else conv) for name, conv in layers.items()}
+
+    def step(name: str) -> None:
+        layers[name].zero_grad()
+        calls[name](x, edge_index).square().mean().backward()
+
+    warm = {name: timed(lambda n=name: step(n)) for name in names}    # includes compilation
+    times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.reps):
-        for name, conv in layers.items():
-            conv.zero_grad()
-            gc.collect()
-            t = time.perf_counter()
-            out = conv(x, edge_index)
-            out.square().mean().backward()
-            times[name].append(time.perf_counter() - t)
-            del out
-    base = statistics.median(times["sum"])
+        for name in names:
+            times[name].append(timed(lambda n=name: step(n)))
+    # lower bound: one log and one exp over |E| x 2F values (no scatter, no gather, no backward)
+    vals = torch.rand(args.edges, 2 * C) + 0.5
+    bound = min(timed(lambda: vals.log().exp()) for _ in range(args.reps))
+    base = statistics.median(times["sum"]) if "sum" in times else float("nan")
     print(f"E={args.edges:,} N={args.nodes:,} C={C} threads={args.threads} reps={args.reps} "
-          f"torch={torch.__version__}")
-    print("| layer (SAGEConv, fwd+bwd) | median s | min s | x sum |")
-    print("|---|---|---|---|")
+          f"compile={args.compile} torch={torch.__version__}")
+    print("| layer (SAGEConv, fwd+bwd) | median s | min s | x sum | first call s |")
+    print("|---|---|---|---|---|")
     for name, ts in times.items():
         med = statistics.median(ts)
-        print(f"| {name} | {med:.2f} | {min(ts):.2f} | {med / base:.2f} |")
+        print(f"| {name} | {med:.3f} | {min(ts):.3f} | {med / base:.2f} | {warm[name]:.1f} |")
+    print(f"| lower bound: log+exp over |E| x 2F, no backward | {bound:.3f} | | "
+          f"{bound / base:.2f} | |")
+    if args.profile and "gnp (signed)" in layers:
+        from torch.profiler import profile
+        with profile() as prof:
+            step("gnp (signed)")
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+    if args.out:
+        with open(args.out, "a") as f:
+            f.write(json.dumps({"args": vars(args), "median_s": {k: statistics.median(v)
+                                for k, v in times.items()}, "first_s": warm,
+                                "log_exp_bound_s": bound}) + "\n")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ shortest_path  node  weighted distance from the source over paths of <= K hops m
 
 Regimes: ``"train"`` and ``"test_id"`` draw set / graph sizes from ``sizes`` and values (set
 elements, edge weights) from ``values``; ``"test_ood"`` multiplies both ranges by ``factor``
-(default 5). Graphs are Erdos-Renyi with edge probability drawn from ``edge_prob``. Set samples
+(default 5; ``size_factor`` / ``value_factor`` scale one of the two). Graphs are
+Erdos-Renyi with edge probability drawn from ``edge_prob``. Set samples
 have no edges. Node-task samples carry ``mask`` (nodes with a finite target, source excluded, so
 the MAPE denominator is never 0). Every call is deterministic in ``seed``.
 
@@ -89,6 +90,8 @@ def _erdos_renyi(n: int, prob: float, g: torch.Generator) -> Tensor:
 def make_extrapolation_dataset(task: str, regime: str = "train", num_samples: int = 512,
                                seed: int = 0, *, sizes: tuple[int, int] | None = None,
                                values: tuple[float, float] = (1.0, 10.0), factor: float = 5.0,
+                               size_factor: float | None = None,
+                               value_factor: float | None = None,
                                edge_prob: tuple[float, float] = (0.1, 0.3),
                                hops: int = 3) -> list[Data]:
     """Build ``num_samples`` samples of ``task`` in ``regime`` (see module docs).
@@ -102,6 +105,8 @@ def make_extrapolation_dataset(task: str, regime: str = "train", num_samples: in
             ``train``/``test_id``. (default: ``(5, 20)`` sets, ``(10, 20)`` graphs)
         values ((float, float)): range of set values / edge weights. (default: ``(1, 10)``)
         factor (float): ``test_ood`` multiplies ``sizes`` and ``values`` by it. (default: 5)
+        size_factor, value_factor (float, optional): separate factors for ``test_ood`` sizes and
+            values (e.g. ``value_factor=1`` scales the sizes only). (default: ``factor``)
         edge_prob ((float, float)): range of the Erdos-Renyi edge probability.
         hops (int): path-length limit of ``shortest_path`` (use at least as many GNN layers).
 
@@ -115,13 +120,18 @@ def make_extrapolation_dataset(task: str, regime: str = "train", num_samples: in
     check_choice(owner, "regime", regime, set(REGIMES))
     check_range(owner, "num_samples", num_samples, low=1, integer=True)
     check_range(owner, "factor", float(factor), low=1.0)
+    size_factor = factor if size_factor is None else size_factor
+    value_factor = factor if value_factor is None else value_factor
+    check_range(owner, "size_factor", float(size_factor), low=1.0)
+    check_range(owner, "value_factor", float(value_factor), low=1.0)
     check_range(owner, "hops", hops, low=1, integer=True)
     level = EXTRAPOLATION_TASKS[task]["level"]
     if sizes is None:
         sizes = (5, 20) if level == "set" else (10, 20)
-    scale = factor if regime == "test_ood" else 1.0
-    lo_n, hi_n = round(sizes[0] * scale), round(sizes[1] * scale)
-    lo_v, hi_v = values[0] * scale, values[1] * scale
+    ood = regime == "test_ood"
+    n_scale, v_scale = (size_factor, value_factor) if ood else (1.0, 1.0)
+    lo_n, hi_n = round(sizes[0] * n_scale), round(sizes[1] * n_scale)
+    lo_v, hi_v = values[0] * v_scale, values[1] * v_scale
     g = torch.Generator().manual_seed(int(seed) * 7919 + _SEED_OFFSET[regime]
                                       + sorted(EXTRAPOLATION_TASKS).index(task) * 104_729)
     out: list[Data] = []

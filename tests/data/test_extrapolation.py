@@ -37,6 +37,16 @@ def test_ood_is_at_least_5x_larger(task):
         assert float(torch.cat([d.edge_attr for d in ood]).min()) >= 5.0
 
 
+def test_size_and_value_factors_scale_separately():
+    kw = {"num_samples": 40, "seed": 0}
+    size_only = make_extrapolation_dataset("set_var", "test_ood", value_factor=1.0, **kw)
+    value_only = make_extrapolation_dataset("set_var", "test_ood", size_factor=1.0, **kw)
+    assert min(d.num_nodes for d in size_only) >= 25 and max(float(d.x.max()) for d in size_only) <= 10
+    assert max(d.num_nodes for d in value_only) <= 20 and min(float(d.x.max()) for d in value_only) > 5
+    with pytest.raises(ValueError, match="'size_factor'"):
+        make_extrapolation_dataset("set_var", "test_ood", size_factor=0.5)
+
+
 def test_set_targets():
     for task, fn in [("set_max", lambda x: x.max()), ("set_min", lambda x: x.min()),
                      ("set_mean", lambda x: x.mean()), ("set_sum", lambda x: x.sum()),

@@ -60,50 +60,55 @@ ParamLike = float | Tensor
 
 
 class _GNPPool(torch.autograd.Function):
-    r"""GNP of non-negative ``a`` (E, F) into ``dim_size`` segments, one (p, q) per column.
+    r"""GNP of ``x`` (E, F) into ``dim_size`` segments, one (p, q) per column of
+    ``a = [x^+ | x^-]`` (E, 2F) when ``signed`` (else ``a = x^+``, (E, F)).
 
     Zeros are pooled as the dtype's smallest normal number ``tiny`` (so every log is finite; they
     add at most ``tiny**p`` per entry, below 1e-7 relative for ``p >= 0.2`` in float32, and a set
     holding a zero pools to about ``tiny`` for ``p < 0``). Exponents are floored at
-    ``log(tiny) + 8`` before ``exp`` (below that CPUs take a slow subnormal path).
+    ``max(log(tiny) + 8, -60)`` before ``exp``: a floored term is below ``e^-60`` of its set's
+    largest one (negligible even in float64), and no subnormal number is ever made (CPUs take a
+    7-14x slower path for those, in ``exp`` and in products with small gradients).
 
     Hand-written backward: with :math:`w_k = \exp(v_k - \mathrm{LSE})`, :math:`v_k = p \log a_k`
     and :math:`G = g \cdot \mathrm{out}`: :math:`\partial/\partial a_k = G w_k / a_k`,
     :math:`\partial/\partial p = (\sum_k G w_k \log a_k - G L)/p`,
-    :math:`\partial/\partial q = -G \log n / p`.
+    :math:`\partial/\partial q = -G \log n / p`; the sign split's gradient is folded in.
     """
 
     @staticmethod
-    def forward(ctx, a: Tensor, index: Tensor, p: Tensor, q: Tensor, log_n: Tensor,
-                dim_size: int) -> Tensor:
-        E, F = a.shape
-        idx = index.view(-1, 1).expand(E, F)
-        tiny = torch.finfo(a.dtype).tiny
-        floor = math.log(tiny) + 8.0
-        la = a.clamp_min(tiny).log_()
+    def forward(ctx, x: Tensor, index: Tensor, p: Tensor, q: Tensor, log_n: Tensor,
+                dim_size: int, signed: bool) -> Tensor:
+        E, F = x.shape
+        tiny = torch.finfo(x.dtype).tiny
+        floor = max(math.log(tiny) + 8.0, -60.0)
+        la = x.new_empty(E, 2 * F if signed else F)          # log a, zeros as log(tiny)
+        torch.log(x.clamp_min(tiny), out=la[:, :F])
+        if signed:
+            torch.log(x.neg().clamp_min_(tiny), out=la[:, F:])
+        idx = index.view(-1, 1).expand_as(la)
         v = la * p
-        m = a.new_full((dim_size, F), -math.inf).scatter_reduce_(0, idx, v, "amax")
+        m = x.new_full((dim_size, la.size(1)), -math.inf).scatter_reduce_(0, idx, v, "amax")
         m = m.masked_fill_(m == -math.inf, 0.0)
-        e = torch.sub(v, m.index_select(0, index)).clamp_min_(floor).exp_()
-        del v
-        s = a.new_zeros(dim_size, F).scatter_add_(0, idx, e)
-        del e
+        e = v.sub_(m.index_select(0, index)).clamp_min_(floor).exp_()
+        s = x.new_zeros(dim_size, la.size(1)).scatter_add_(0, idx, e)
+        del e, v
         ok = s > 0
         lse = m + torch.where(ok, s, torch.ones_like(s)).log_()
         L = (lse - q * log_n) / p
-        log_max = math.log(torch.finfo(a.dtype).max) - 1.0
+        log_max = math.log(torch.finfo(x.dtype).max) - 1.0
         live = ok & (L < log_max)
         out = torch.where(ok, L.clamp(max=log_max).exp(), torch.zeros_like(L))
-        ctx.save_for_backward(la, index, p, log_n, lse, L, out, live)
-        ctx.floor = floor
+        ctx.save_for_backward(x, la, index, p, log_n, lse, L, out, live)
+        ctx.floor, ctx.signed = floor, signed
         return out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out: Tensor):
-        la, index, p, log_n, lse, L, out, live = ctx.saved_tensors
+        x, la, index, p, log_n, lse, L, out, live = ctx.saved_tensors
         floor = ctx.floor
-        G = torch.where(live, grad_out * out, torch.zeros_like(out))          # (S, F)
+        G = torch.where(live, grad_out * out, torch.zeros_like(out))          # (S, C)
         grad_q = (G * log_n).sum(0).neg_().div_(p)
         Gi = G.index_select(0, index)
         r = (la * p).sub_(lse.index_select(0, index))                         # log w_k
@@ -111,11 +116,35 @@ class _GNPPool(torch.autograd.Function):
         big = torch.finfo(la.dtype).max / 4
         grad_p = (((t * la).sum(0) - (G * L).sum(0)) / p).nan_to_num_(0.0, big, -big)
         grad_q = grad_q.nan_to_num_(0.0, big, -big)
-        grad_a = None
+        grad_x = None
         if ctx.needs_input_grad[0]:                                            # G w_k / a_k
             # for p < 1 the derivative at an exact zero is infinite: capped at big (0 * inf -> 0)
-            grad_a = r.sub_(la).clamp_min_(floor).exp_().mul_(Gi).nan_to_num_(0.0, big, -big)
-        return grad_a, None, grad_p, grad_q, None, None
+            ga = r.sub_(la).clamp_min_(floor).exp_().mul_(Gi).nan_to_num_(0.0, big, -big)
+            F = x.size(1)
+            grad_x = ga[:, :F].masked_fill(x < 0, 0.0)                        # d x^+ / dx
+            if ctx.signed:
+                grad_x = grad_x.sub_(ga[:, F:].masked_fill_(x > 0, 0.0))      # d x^- / dx
+        return grad_x, None, grad_p, grad_q, None, None, None
+
+
+class _InwardClamp(torch.autograd.Function):
+    r"""``clamp(x, lo, hi)`` whose gradient for ``x`` passes inside the interval and, outside it,
+    only when a descent step moves ``x`` back towards it (so a clamped parameter is never stuck:
+    with a plain clamp it gets no gradient; with a straight-through one it drifts away). ``lo``
+    and ``hi`` get the gradient of the bound that is active."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, lo: Tensor, hi: Tensor) -> Tensor:
+        below, above = x < lo, x > hi
+        ctx.save_for_backward(below, above)
+        return torch.where(below, lo, torch.where(above, hi, x))
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        below, above = ctx.saved_tensors
+        zero = torch.zeros_like(grad)
+        grad_x = torch.where((below & (grad > 0)) | (above & (grad < 0)), zero, grad)
+        return grad_x, torch.where(below, grad, zero), torch.where(above, grad, zero)
 
 
 def _as_channels(owner: str, name: str, value: ParamLike, like: Tensor, channels: int) -> Tensor:
@@ -129,7 +158,8 @@ def _as_channels(owner: str, name: str, value: ParamLike, like: Tensor, channels
 def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
                p_neg: ParamLike | None = None, q_neg: ParamLike | None = None, *,
                ptr: Tensor | None = None, dim_size: int | None = None, dim: int = -2,
-               signed: bool = True, p_min: float = 0.2) -> Tensor:
+               signed: bool = True, p_min: float = 0.2,
+               growth: tuple[float, float] | None = None) -> Tensor:
     r"""Generalized-norm pooling of ``x`` over the groups given by ``index`` (see module docs).
 
     .. math::
@@ -150,6 +180,11 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
             dropped (ReLU) and half the work is saved. (default: :obj:`True`)
         p_min (float, optional): :math:`|p|` is clamped to at least this (straight-through).
             (default: :obj:`0.2`)
+        growth ((float, float), optional): bounds ``(lo, hi)`` on the size exponent
+            :math:`g = (1 - q) / p` (a set of :math:`n` equal values pools to :math:`n^{g}` times
+            the value): ``q`` is clamped to the interval between :math:`1 - p\,lo` and
+            :math:`1 - p\,hi`. ``(0, 1)`` keeps every channel between mean/max/min
+            (:math:`g = 0`) and sum (:math:`g = 1`). (default: :obj:`None`, unbounded)
 
     Shapes:
         - **input:** ``x``: :math:`(\ldots, E, \ldots, F)`, ``index``: :math:`(E,)`
@@ -192,18 +227,20 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
     p_neg = p if p_neg is None else p_neg
     q_neg = q if q_neg is None else q_neg
     if signed:
-        a = torch.cat([xt.clamp_min(0), (-xt).clamp_min(0)], dim=1)
         P = torch.cat([per_entry(p, "p"), per_entry(p_neg, "p_neg")])
         Q = torch.cat([per_entry(q, "q"), per_entry(q_neg, "q_neg")])
     else:
-        a, P, Q = xt.clamp_min(0), per_entry(p, "p"), per_entry(q, "q")
+        P, Q = per_entry(p, "p"), per_entry(q, "q")
     P_safe = torch.where(P >= 0, P.clamp_min(p_min), P.clamp_max(-p_min))
     P = P + (P_safe - P).detach()                          # straight-through clamp of |p|
+    if growth is not None:                                 # g = (1 - q) / p in [lo, hi]
+        b1, b2 = 1.0 - P * growth[0], 1.0 - P * growth[1]
+        Q = _InwardClamp.apply(Q, torch.minimum(b1, b2), torch.maximum(b1, b2))
 
     index = index.to(torch.long)
     n = xt.new_zeros(dim_size).index_add_(0, index, xt.new_ones(E))
     log_n = n.clamp_min(1).log_().unsqueeze(1)
-    out = _GNPPool.apply(a, index, P, Q, log_n, dim_size)
+    out = _GNPPool.apply(xt, index, P, Q, log_n, dim_size, signed)
     if signed:
         half = xt.size(1)
         out = out[:, :half] - out[:, half:]
@@ -258,7 +295,7 @@ class GNP(Aggregation):
     def __init__(self, channels: int = 1, init: str = "sum", *, p: float | None = None,
                  q: float | None = None, p_neg: float | None = None,
                  q_neg: float | None = None, learn: bool = True, signed: bool = True,
-                 p_min: float = 0.2) -> None:
+                 p_min: float = 0.2, growth: tuple[float, float] | None = None) -> None:
         super().__init__()
         owner = type(self).__name__
         if channels != -1:
@@ -286,6 +323,7 @@ class GNP(Aggregation):
                                  f"got {val} (p = 0 is singular unless q = 1)")
         self.channels, self.init, self.learn, self.signed = channels, init, learn, signed
         self.p_min = p_min
+        self.growth = None if growth is None else (float(growth[0]), float(growth[1]))
         self._init_values = tuple(base)
         self._custom = any(v is not None for v in (p, q, p_neg, q_neg))
         if channels == -1:
@@ -326,7 +364,7 @@ class GNP(Aggregation):
                              f"or GNP(1) to share p, q across channels")
         return gnp_reduce(x, index, self.p[0], self.q[0], self.p[1], self.q[1], ptr=ptr,
                           dim_size=dim_size, dim=dim, signed=self.signed,
-                          p_min=self.p_min)
+                          p_min=self.p_min, growth=self.growth)
 
     def __repr__(self) -> str:
         args = [str(self.channels), f"init={self.init!r}"]
