@@ -124,8 +124,8 @@ def mad_gap(x: Tensor, edge_index: Tensor, near: int = 3, far: int = 8,
 
 
 def _as_nodes(h: Tensor) -> Tensor:
-    """(N, d) view of a layer output; hyper-connection streams (N, n, d) are averaged."""
-    return h.mean(dim=1) if h.dim() == 3 else h
+    """(N, d) view of a layer output; hyper-connection streams (n, N, d) are averaged."""
+    return h.mean(dim=0) if h.dim() == 3 else h
 
 
 class DiagnosticsRecorder:

@@ -107,7 +107,7 @@ def test_registry_names_and_errors():
         ReZero(3, F)
     with pytest.raises(ValueError, match="InitialResidual: needs the initial representation"):
         InitialResidual(GCNConv(F, F), F)(*graph())
-    with pytest.raises(ValueError, match=r"expects streams of shape \(N, 4, 8\)"):
+    with pytest.raises(ValueError, match=r"expects streams of shape \(4, N, 8\)"):
         HyperConnections(GCNConv(F, F), F)(*graph())
     with pytest.raises(ValueError, match="'branches' must hold at least one layer"):
         ResidualStack("plain", [], F)
@@ -167,7 +167,7 @@ def test_hyper_connections_equal_residual_net_at_init(kind, n, L):
     s.history_size = None
     s(x, ei, state=state)
     for H in state.history:
-        torch.testing.assert_close(H, H[:, :1].expand_as(H), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(H, H[:1].expand_as(H), atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["hc_static", "hc_dynamic", "mhc"])
@@ -267,7 +267,7 @@ def test_sinkhorn_fp32_and_dtype():
 
 def test_mhc_init_matrices():
     block = RESIDUALS.build("mhc", None, F, num_streams=4, layer_index=1, num_layers=3)
-    a_m, a_r, b = block.mixing(torch.randn(5, 4, F))
+    a_m, a_r, b = block.mixing(torch.randn(4, 5, F))   # (streams, nodes, features)
     torch.testing.assert_close(a_m.sum(-1), torch.ones_like(a_m.sum(-1)))
     assert int(a_m.argmax(-1)[0]) == 1
     torch.testing.assert_close(b, torch.ones_like(b))

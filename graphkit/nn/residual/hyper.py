@@ -4,8 +4,11 @@ r"""Hyper-connections (static, dynamic) and their manifold-constrained variant (
 - DeepSeek-AI, `"mHC: Manifold-Constrained Hyper-Connections" <https://arxiv.org/abs/2512.24880>`_.
 
 Axis letters: ``N`` nodes, ``n`` streams (expansion rate), ``d`` features. The stream matrix
-travels between blocks as a ``(N, n, d)`` tensor (streams next to features, so node slicing,
-``batch`` vectors and PyG's seed-node conventions still hold); the branch sees ``(N, d)``.
+travels between blocks as a stream-major ``(n, N, d)`` tensor, so that mixing the streams with
+static weights is one GEMM over a ``(n, N*d)`` view (one read and one write of the streams),
+not ``n`` broadcast passes; the branch sees ``(N, d)``. Streams are expanded after the input
+and reduced before the output, so node slicing, ``batch`` vectors and PyG's seed-node
+conventions hold outside the stack.
 """
 from __future__ import annotations
 
@@ -46,7 +49,7 @@ class StreamIO(StackIO):
     r"""Expand the stack input into :math:`n` identical streams; reduce by mean (default) or sum.
 
     Shapes:
-        - **expand:** :math:`(N, d) \to (N, n, d)`; **reduce:** :math:`(N, n, d) \to (N, d)`
+        - **expand:** :math:`(N, d) \to (n, N, d)`; **reduce:** :math:`(n, N, d) \to (N, d)`
     """
 
     def __init__(self, num_streams: int, reduce: str = "mean") -> None:
@@ -55,10 +58,10 @@ class StreamIO(StackIO):
         self.num_streams, self.reduction = num_streams, reduce
 
     def expand(self, x: Tensor, state: DepthState) -> Tensor:
-        return x.unsqueeze(1).expand(-1, self.num_streams, -1)
+        return x.unsqueeze(0).expand(self.num_streams, -1, -1)
 
     def reduce(self, h: Tensor, state: DepthState) -> Tensor:
-        return h.mean(dim=1) if self.reduction == "mean" else h.sum(dim=1)
+        return h.mean(dim=0) if self.reduction == "mean" else h.sum(dim=0)
 
     def extra_repr(self) -> str:
         return f"num_streams={self.num_streams}, reduce={self.reduction}"
@@ -117,7 +120,7 @@ class HyperConnections(ResidualBlock):
         **kwargs: ``layer_index``, ``num_layers``, ``drop_path``, ``drop_path_mode``.
 
     Shapes:
-        - **input:** :math:`(|\mathcal{V}|, n, d)`; **output:** same shape (use
+        - **input:** :math:`(n, |\mathcal{V}|, d)`; **output:** same shape (use
           :class:`~graphkit.nn.residual.base.ResidualStack` for expansion / reduction)
 
     Example:
@@ -198,8 +201,11 @@ class HyperConnections(ResidualBlock):
         ``(B, n)``; ``B = 1`` for static weights and ``N`` for dynamic ones."""
         alpha, beta = self.static_alpha.unsqueeze(0), self.static_beta.unsqueeze(0)
         if self.dynamic:
-            Hn = self.norm(H)                                   # (N, n, d)
-            da, db = Hn @ self.dynamic_alpha, Hn @ self.dynamic_beta  # (N, n, n+1|1), (N, n)
+            Hn = self.norm(H)                                   # (n, N, d)
+            # one GEMM for both deltas; node-major (N, n, n+1|1), (N, n) like the static ones
+            W = torch.cat([self.dynamic_alpha, self.dynamic_beta.unsqueeze(-1)], dim=1)
+            dab = (Hn @ W).transpose(0, 1)                      # (N, n, n+2|2)
+            da, db = dab[..., :-1], dab[..., -1]
             if self.tanh:
                 da, db = torch.tanh(da), torch.tanh(db)
             beta = beta + self.scale_beta * db
@@ -220,20 +226,26 @@ class HyperConnections(ResidualBlock):
 
     def forward(self, H: Tensor, *args: Any, state: DepthState | None = None,
                 **kwargs: Any) -> Tensor:
-        if H.dim() != 3 or H.size(1) != self.num_streams:
-            raise ValueError(f"{type(self).__name__}: expects streams of shape (N, "
-                             f"{self.num_streams}, {self.channels}); got {tuple(H.shape)}; "
-                             f"expand the input first (ResidualStack does it)")
+        n = self.num_streams
+        if H.dim() != 3 or H.size(0) != n or H.size(2) != self.channels:
+            raise ValueError(f"{type(self).__name__}: expects streams of shape ({n}, N, "
+                             f"{self.channels}); got {tuple(H.shape)}; expand the input "
+                             f"first (ResidualStack does it)")
+        _, N, d = H.shape
         a_m, a_r, b = self.mixing(H)
-        h_in = (a_m.unsqueeze(-1) * H).sum(dim=1)                 # (N, d)  width: A_m^T H
-        if a_r.size(0) == 1:                                      # static: one (n, n) matmul
-            H_res = (H.transpose(1, 2) @ a_r[0]).transpose(1, 2)  # (N, n, d)  A_r^T H
-        else:  # per node (N, n, n): n fused mul-adds (CPU bmm on tiny matrices is slow)
-            H_res = a_r[:, 0, :, None] * H[:, :1, :]
-            for s in range(1, self.num_streams):
-                H_res = H_res + a_r[:, s, :, None] * H[:, s:s + 1, :]
-        out = self.run_branch(h_in, args, kwargs, state)          # (N, d)
-        return H_res + b.unsqueeze(-1) * out.unsqueeze(-2)        # depth: B^T T(h_in)
+        if a_r.size(0) == 1:
+            # static A_r: one GEMM over the (n, N*d) view; static A_m: one GEMV
+            flat = H.reshape(n, N * d)
+            h_in = (a_m[0] @ flat).view(N, d) if a_m.size(0) == 1 else \
+                torch.einsum("ns,snd->nd", a_m, H)
+            H_res = a_r[0].t() @ flat
+        else:                                                         # per-node A_m and A_r
+            R = torch.einsum("nsj,snd->jnd", torch.cat([a_m.unsqueeze(-1), a_r], dim=-1), H)
+            h_in, H_res = R[0].clone(), R[1:].reshape(n, N * d)
+        out = self.run_branch(h_in, args, kwargs, state)           # (N, d)
+        if b.size(0) == 1:                                          # + B^T T(h_in)
+            return torch.addr(H_res, b[0], out.reshape(-1)).view(n, N, d)
+        return H_res.view(n, N, d) + b.t().unsqueeze(-1) * out.unsqueeze(0)
 
     def extra_repr(self) -> str:
         return (super().extra_repr() + f", num_streams={self.num_streams}, "
