@@ -92,6 +92,8 @@ VARIANTS = {
                                "select": "loss", "normalize_features": True},
     # LAuReL-LR with the paper's LLM init of A (entries 1/sqrt(rD)): a smaller skip update
     "laurel_lr_colorth": {"kind": "laurel_lr", "kw": {"rank": 16, "init": "column_orthogonal"}},
+    # LAuReL-LR with graphkit's depth-scaled skip update (I + BA/L)
+    "laurel_lr_depthscale": {"kind": "laurel_lr", "kw": {"rank": 16, "scale": "depth"}},
 }
 
 

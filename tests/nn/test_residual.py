@@ -366,3 +366,24 @@ def test_parameter_counts(n):
         assert _count(RESIDUALS.build("mhc", None, d, num_streams=n)) == (
             n * n + 2 * n + d + d + 2 + 2 * d)
     assert _count(InitialResidual(None, d)) == d * d
+
+
+def test_laurel_lr_depth_scale():
+    """scale='depth' starts as a plain residual and scales the learned skip update by 1/L."""
+    x, ei = graph()
+    plain = LaurelLR(None, F, rank=2, num_layers=8, layer_index=3)
+    scaled = LaurelLR(None, F, rank=2, num_layers=8, layer_index=3, scale="depth")
+    fx = torch.randn_like(x)
+    torch.testing.assert_close(scaled.combine(x, fx, None), x + fx)
+    with torch.no_grad():
+        for m in (plain, scaled):
+            m.lowrank.down.weight.copy_(torch.eye(2, F))
+            m.lowrank.up.weight.copy_(torch.eye(F, 2))
+    upd_plain = plain.combine(x, fx, None) - x - fx
+    upd_scaled = scaled.combine(x, fx, None) - x - fx
+    torch.testing.assert_close(upd_scaled, upd_plain / 8)
+    assert "scale='depth'" in repr(scaled)
+    with pytest.raises(ValueError, match="LaurelLR: 'scale' must be one of"):
+        LaurelLR(None, F, scale="width")
+    with pytest.raises(ValueError, match="LaurelLR: 'scale'"):
+        LaurelLR(None, F, scale=0.0)

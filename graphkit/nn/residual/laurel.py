@@ -132,6 +132,14 @@ class LaurelLR(ResidualBlock):
 
     (:math:`\alpha=\beta=1` fixed unless ``rw=True``, the paper's RW+LR.)
 
+    The skip map :math:`\mathbf{I} + \mathbf{B}\mathbf{A}` is not normalised, so in a deep stack
+    the product of :math:`L` of them can grow geometrically once training moves
+    :math:`\mathbf{B}` away from 0 (graphkit measured divergence on Cora beyond 16 GCN layers).
+    ``scale="depth"`` uses :math:`\mathbf{I} + \mathbf{B}\mathbf{A}/L` instead (a
+    depth-scaled update whose product over the stack stays bounded by
+    :math:`\exp(\max_\ell \lVert\mathbf{B}_\ell\mathbf{A}_\ell\rVert)`); a graphkit
+    addition, not in the paper.
+
     Args:
         branch (Callable): wrapped layer.
         channels (int): feature size :math:`F`.
@@ -139,6 +147,8 @@ class LaurelLR(ResidualBlock):
         init (str): init of :math:`\mathbf{A}`: ``"xavier"`` or ``"column_orthogonal"``.
             (default: :obj:`"xavier"`)
         rw (bool): also learn :math:`(\alpha, \beta)` (softmax form). (default: :obj:`False`)
+        scale (float or str): factor on :math:`\mathbf{B}\mathbf{A}\mathbf{x}`, or
+            ``"depth"`` for :math:`1/L`. (default: :obj:`1.0`, the paper)
         **kwargs: ``layer_index``, ``num_layers``, ``drop_path``, ``drop_path_mode``.
 
     Shapes:
@@ -146,17 +156,25 @@ class LaurelLR(ResidualBlock):
     """
 
     def __init__(self, branch: Callable[..., Tensor] | None, channels: int, *, rank: int = 8,
-                 init: str = "xavier", rw: bool = False, **kwargs: Any) -> None:
+                 init: str = "xavier", rw: bool = False, scale: float | str = 1.0,
+                 **kwargs: Any) -> None:
         super().__init__(branch, channels, **kwargs)
         check_range("LaurelLR", "rank", rank, 1, integer=True)
         check_type("LaurelLR", "rw", rw, bool)
+        if isinstance(scale, str):
+            check_choice("LaurelLR", "scale", scale, {"depth"})
+            self.scale = 1.0 / self.num_layers
+        else:
+            check_range("LaurelLR", "scale", scale, 0.0, low_open=True)
+            self.scale = float(scale)
+        self.scale_name = scale
         self.rank = rank
         self.lowrank = _LowRank(channels, rank, init)
         self.rw = _RWWeights("softmax") if rw else None
         self.reset_residual_parameters()
 
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
-        skip = x + self.lowrank(x)
+        skip = torch.add(x, self.lowrank(x), alpha=self.scale)
         if self.rw is None:
             return fx + skip
         alpha, beta = self.rw()
@@ -168,7 +186,8 @@ class LaurelLR(ResidualBlock):
             self.rw.reset_parameters()
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", rank={self.rank}, rw={self.rw is not None}"
+        return (super().extra_repr() + f", rank={self.rank}, rw={self.rw is not None}, "
+                f"scale={self.scale_name!r}")
 
 
 @RESIDUALS.register("laurel_pa")
