@@ -207,6 +207,8 @@ def distill(student: MLPLinkPredictor, teacher: TeacherScores, x: Tensor, train_
     for name in ("rw_step", "hops", "epochs", "link_batch_size"):
         check_range("distill", name, getattr(cfg, name), low=1, integer=True)
     check_range("distill", "ns_rate", cfg.ns_rate, low=0, integer=True)
+    if evaluate is not None:
+        check_range("distill", "eval_every", cfg.eval_every, low=1, integer=True)
     check_edge_index("distill", train_pos, num_nodes, "train_pos")
     device = x.device
     gen = torch.Generator().manual_seed(cfg.seed)
