@@ -8,4 +8,4 @@ from graphkit.nn.pool.gpn import (
 from graphkit.nn.pool.hierarchical import PooledGNN
 from graphkit.nn.pool.readout import build_readout
 
-__all__ = ["build_readout", "GraphParsingPool", "GPN", "GPNNode", "parse_clusters", "PooledGNN"]
+__all__ = ["GPN", "GPNNode", "GraphParsingPool", "PooledGNN", "build_readout", "parse_clusters"]

@@ -76,7 +76,7 @@ def components_of_partner(partner: Tensor) -> tuple[Tensor, int]:
     arange = torch.arange(n, device=partner.device)
     mutual = partner[partner] == arange
     parent = torch.where(mutual, torch.minimum(arange, partner), partner)
-    while True:
+    for _ in range(max(n, 2).bit_length() + 1):   # depth < n: ceil(log2 n) rounds suffice
         grand = parent[parent]
         if torch.equal(grand, parent):
             break

@@ -1,0 +1,132 @@
+"""Graph classification accuracy: GPN vs PyG's TopK / SAG / ASAP / EdgePooling on one backbone.
+
+Every run goes through graphkit's Trainer on the data set's stratified 10-fold protocol (test =
+fold i, validation = a stratified 10% of the other folds), one seed per fold, the test accuracy
+taken at the epoch of lowest validation loss, early stopping on validation loss.
+
+Methods (same GCN conv, hidden size, optimiser and epochs for all):
+- ``gpn``: :class:`graphkit.nn.pool.GPN` (the paper's model: a shared 3-layer GCN block and parser
+  applied until every graph is one node per component, sum readout);
+- ``topk`` / ``sag`` / ``asap`` / ``edge``: :class:`graphkit.nn.pool.PooledGNN` (SAGPool's
+  hierarchical architecture: 3 levels of GCN -> pool -> mean||max readout, summed) with PyG's pools.
+
+Results are appended as JSON lines (one per dataset x method x fold) and the run resumes from them.
+
+Command (what RESULTS.md reports):
+    OMP_NUM_THREADS=1 GRAPHKIT_DATA=/work/shared/data .venv/bin/python benchmarks/gpn_accuracy.py \
+        --datasets mutag,proteins,enzymes,imdb-binary,nci1 --folds 0,1,2 --epochs 20 --patience 10 \
+        --out benchmarks/results/gpn_accuracy.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from graphkit.config import Config, DataConfig, ModelConfig, TrainConfig
+from graphkit.data import load
+from graphkit.train import Trainer
+
+METHODS = ("gpn", "topk", "sag", "asap", "edge")
+
+
+def model_config(method: str, hidden: int, dropout: float) -> ModelConfig:
+    if method == "gpn":
+        return ModelConfig(name="gpn", hidden_channels=hidden, num_layers=3, dropout=dropout,
+                           kwargs={"conv": "gcn"})
+    return ModelConfig(name="pooled_gnn", hidden_channels=hidden, num_layers=3, dropout=dropout,
+                       kwargs={"pool": method, "conv": "gcn"})
+
+
+def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
+    train = TrainConfig(epochs=a.epochs, lr=a.lr, weight_decay=a.weight_decay,
+                        patience=a.patience, batch_size=a.batch_size, seeds=[0], device="cpu",
+                        amp=False, checkpoint_every=0, select="loss")
+    cfg = Config(name=f"{name}_{method}_{fold}", out_dir=tmp,
+                 data=DataConfig(name=name, splits=[fold]),
+                 model=model_config(method, a.hidden, a.dropout), train=train)
+    t0 = time.perf_counter()
+    tr = Trainer(cfg, overwrite=True, progress=False, data=(obj, spec))
+    tr.run()
+    res = json.loads((tr.run_dir(0, fold) / "result.json").read_text())
+    return {"dataset": name, "method": method, "fold": fold,
+            "test_acc": res["metrics"]["test"][res["metric"]],
+            "val_loss": res["metrics"]["val"]["loss"], "best_epoch": res["best_epoch"],
+            "epochs_run": res["epochs_run"], "epoch_s": res["timings"]["epoch_s"],
+            "wall_s": time.perf_counter() - t0, "params": res["num_parameters"],
+            "epochs": a.epochs, "patience": a.patience, "hidden": a.hidden, "lr": a.lr}
+
+
+def table(rows: list[dict]) -> str:
+    dss = list(dict.fromkeys(r["dataset"] for r in rows))
+    out = ["| method | " + " | ".join(dss) + " | average |", "|---|" + "---|" * (len(dss) + 1)]
+    for m in METHODS:
+        cells, means = [], []
+        for ds in dss:
+            acc = [r["test_acc"] for r in rows if r["dataset"] == ds and r["method"] == m]
+            if acc:
+                means.append(100 * np.mean(acc))
+                cells.append(f"{100 * np.mean(acc):.1f} ± {100 * np.std(acc):.1f} (n={len(acc)})")
+            else:
+                cells.append("—")
+        avg = f"{np.mean(means):.1f}" if len(means) == len(dss) else "—"
+        if means:
+            out.append(f"| {m} | " + " | ".join(cells) + f" | {avg} |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--datasets", default="mutag,proteins,enzymes,imdb-binary,nci1")
+    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--folds", default="0,1,2", help="comma-separated fold ids")
+    p.add_argument("--large", default="nci1", help="data sets run on fewer folds / methods")
+    p.add_argument("--folds-large", default="0", help="fold ids for the large data sets")
+    p.add_argument("--methods-large", default="gpn,topk,sag,asap",
+                   help="methods on the large data sets (EdgePooling's loop is too slow here)")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--out", default="benchmarks/results/gpn_accuracy.jsonl")
+    p.add_argument("--table-only", action="store_true")
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    out = Path(a.out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
+    if not a.table_only:
+        done = {(r["dataset"], r["method"], r["fold"]) for r in rows}
+        loaded: dict = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            # fold-major: every data set gets fold 0 of every method before any gets fold 1
+            for fold in [int(f) for f in a.folds.split(",")]:
+                for ds in a.datasets.split(","):
+                    large = ds in a.large.split(",")
+                    if large and fold not in [int(f) for f in a.folds_large.split(",")]:
+                        continue
+                    methods = (a.methods_large if large else a.methods).split(",")
+                    for m in methods:
+                        if (ds, m, fold) in done:
+                            continue
+                        if ds not in loaded:
+                            loaded[ds] = load(ds)
+                        r = run_fold(*loaded[ds], ds, m, fold, a, tmp)
+                        rows.append(r)
+                        with out.open("a") as f:
+                            f.write(json.dumps(r) + "\n")
+                        print(f"{ds:12s} {m:5s} fold {fold}  acc {100 * r['test_acc']:5.1f}  "
+                              f"best ep {r['best_epoch']:3d}/{r['epochs_run']:3d}  "
+                              f"{r['epoch_s']:.2f} s/epoch", flush=True)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
