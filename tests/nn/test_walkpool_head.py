@@ -117,6 +117,7 @@ def test_edge_cases_isolated_duplicates_self_pairs_and_gradients():
     with pytest.raises(ValueError, match="in_channels=3"):
         head(torch.randn(6, 4, dtype=torch.float64), pairs, g)
     head.train()
+    assert head(z, pairs[:, :1], g).shape == (1,)  # a lone link in training mode
     head(z, pairs, g).sum().backward()
     grads = [p.grad for p in head.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(gr).all() for gr in grads)

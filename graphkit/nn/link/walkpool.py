@@ -319,7 +319,13 @@ class WalkPool(torch.nn.Module):
         return torch.cat([att.unsqueeze(-1), walk.flatten(2)], dim=-1).flatten(1)
 
     def forward(self, z: Tensor, edge_label_index: Tensor, graph) -> Tensor:
-        return self.classifier(self.features(z, edge_label_index, graph)).view(-1)
+        f = self.features(z, edge_label_index, graph)
+        if self.training and f.size(0) == 1:  # one link: BatchNorm uses its running statistics
+            bn = self.classifier[0]
+            f = torch.nn.functional.batch_norm(f, bn.running_mean, bn.running_var, bn.weight,
+                                               bn.bias, False, 0.0, bn.eps)
+            return self.classifier[1:](f).view(-1)
+        return self.classifier(f).view(-1)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, hidden={self.hidden_channels}, "
