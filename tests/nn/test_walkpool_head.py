@@ -144,3 +144,17 @@ def test_trains_end_to_end_with_the_identity_backbone(tmp_path):
                                "checkpoint_every": 0, "lr": 0.001}})
     s = Trainer(cfg, progress=False).run()
     assert 0.0 <= s["aggregate"]["test_auc"]["mean"] <= 1.0
+
+
+def test_learned_gnn_node_features_train_end_to_end():
+    from torch_geometric.nn.models import GCN
+
+    from graphkit.train.models import InputEncoder, LinkPredictor
+    torch.manual_seed(0)
+    ei, pairs = _graph(16, 40, 4), _pairs(16, 8, 4)
+    model = LinkPredictor(InputEncoder("embedding", 8, 16), GCN(8, 8, 2, 8),
+                          WalkPool(8, hidden_channels=8, walk_len=3))
+    g = Data(edge_index=ei, num_nodes=16)
+    model(g, pairs).sum().backward()
+    for p in list(model.encoder.parameters()) + list(model.backbone.parameters()):
+        assert p.grad is not None and p.grad.abs().sum() > 0
