@@ -73,7 +73,7 @@ def transition_weights(logits: Tensor, edge_index: Tensor, cand_mask: Tensor,
 
 def _step(w: Tensor, src: Tensor, dst: Tensor, x: Tensor) -> Tensor:
     """``out[v] = sum_{u -> v} w_e x[u]`` for ``x`` of shape ``(n, H, k)``."""
-    return torch.zeros_like(x).index_add_(0, dst, w.unsqueeze(-1) * x[src])
+    return torch.zeros_like(x).index_add_(0, dst, w.unsqueeze(-1) * x.index_select(0, src))
 
 
 def walk_profile(w_plus: Tensor, w_minus: Tensor, edge_index: Tensor, center: Tensor,
@@ -184,7 +184,7 @@ class WalkAttention(torch.nn.Module):
         h, d = self.heads, self.hidden_channels
         q = self.query(z).view(-1, h, d)
         k = self.key(z).view(-1, h, d)
-        return (q[edge_index[0]] * k[edge_index[1]]).sum(-1) / math.sqrt(d)
+        return (q.index_select(0, edge_index[0]) * k.index_select(0, edge_index[1])).sum(-1) / math.sqrt(d)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(heads={self.heads}, hidden={self.hidden_channels})"
@@ -209,7 +209,7 @@ class _CSRCache:
 
 def subgraph_features(x: Tensor, sub: EnclosingSubgraphs) -> Tensor:
     """Input features of the subgraph nodes (``x`` of the whole graph, gathered)."""
-    return x[sub.node_id]
+    return x.index_select(0, sub.node_id)
 
 
 @HEADS.register("walkpool")
