@@ -1,5 +1,6 @@
 """Link heads and auto-encoders through the graphkit Trainer: GAE (GCN + dot) vs Hadamard-MLP
-head vs VGAE vs a ResVGAE-style deep residual VGAE (deepgnn, plain residual, 8 layers), on
+head vs VGAE vs a ResVGAE-style deep residual VGAE (deepgnn, plain residual, 8 layers) and the
+same 8-layer VGAE without residuals, on
 Cora / CiteSeer (random 85/5/10 splits, ``cora-link`` / ``citeseer-link``) and USAir (SEAL's
 fixed 90/10 splits). Test AUC / AP at the best-validation-AUC epoch.
 
@@ -32,6 +33,9 @@ METHODS = {
              "kwargs": {"encoder": "gcn", "latent_channels": 16}},
     "resvgae8": {"name": "vgae", "hidden_channels": 32, "num_layers": 8, "head": "dot",
                  "kwargs": {"encoder": "deepgnn", "residual": "plain", "latent_channels": 16}},
+    # the same 8-layer VGAE without residual connections (the ResVGAE paper's baseline)
+    "vgae8_nores": {"name": "vgae", "hidden_channels": 32, "num_layers": 8, "head": "dot",
+                    "kwargs": {"encoder": "deepgnn", "residual": "none", "latent_channels": 16}},
 }
 DATASETS = {"cora-link": {}, "citeseer-link": {}, "usair": {"split_ratio": 0.1}}
 

@@ -26,7 +26,10 @@ from graphkit.train.checkpoint import load_checkpoint
 from graphkit.train.metrics import link_metrics
 from graphkit.train.tasks import make_task
 
-TEACHER = {"name": "sage", "hidden_channels": 256, "num_layers": 2, "dropout": 0.5,
+# two GraphSAGE layers (256) after a linear input projection that takes the sparse
+# bag-of-words features as a sparse product (graphkit's deepgnn, no residual), Hadamard-MLP head
+TEACHER = {"name": "deepgnn", "hidden_channels": 256, "num_layers": 2, "dropout": 0.5,
+           "kwargs": {"conv": "sage", "residual": "none"},
            "head": "hadamard", "head_kwargs": {"num_layers": 2}}
 
 
@@ -63,7 +66,7 @@ def student_metrics(student: MLPLinkPredictor, x: torch.Tensor, pairs: tuple,
 def run_llp(task, teacher_model, cfg: LLPConfig, hidden: int = 256, seed: int = 0):
     """Distil ``teacher_model`` (trained on ``task``'s training graph) into a fresh student."""
     torch.manual_seed(seed)
-    x = task.graph.x
+    x = task.graph.x.to_sparse()          # bag-of-words: the student's first layer goes sparse
     teacher = TeacherScores.from_link_predictor(teacher_model, task.graph)
     student = MLPLinkPredictor(x.size(1), hidden, num_layers=2, head_layers=2, dropout=0.5)
     distill(student, teacher, x, task.pairs["train"][0], task.graph.num_nodes, cfg,

@@ -63,27 +63,40 @@ class MLPLinkPredictor(torch.nn.Module):
         super().__init__()
         check_range("MLPLinkPredictor", "num_layers", num_layers, low=1, integer=True)
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
-        self.encoder = MLP([in_channels] + [hidden_channels] * num_layers, dropout=dropout,
-                           norm=None)
+        self.num_layers, self.dropout = num_layers, float(dropout)
+        # first layer apart so that sparse bag-of-words features take a sparse product
+        self.lin_in = torch.nn.Linear(in_channels, hidden_channels)
+        self.encoder = MLP([hidden_channels] * num_layers, dropout=dropout, norm=None) \
+            if num_layers > 1 else None
         self.head = HadamardMLPHead(hidden_channels, num_layers=head_layers)
 
     def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
+        self.lin_in.reset_parameters()
+        if self.encoder is not None:
+            self.encoder.reset_parameters()
         self.head.reset_parameters()
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(x)
+        """Node embeddings :math:`(N, H)` from features ``x`` (dense or sparse COO) alone."""
+        if x.is_sparse:
+            h = torch.sparse.mm(x, self.lin_in.weight.t()) + self.lin_in.bias
+        else:
+            h = self.lin_in(x)
+        if self.encoder is None:
+            return h
+        h = F.dropout(h.relu(), self.dropout, self.training)
+        return self.encoder(h)
 
     def score(self, h: Tensor, edge_label_index: Tensor) -> Tensor:
         return self.head(h, edge_label_index)
 
     def forward(self, x: Tensor, edge_label_index: Tensor) -> Tensor:
-        check_edge_index(type(self).__name__, edge_label_index, x.size(0), "edge_label_index")
+        check_edge_index(type(self).__name__, edge_label_index, int(x.size(0)), "edge_label_index")
         return self.score(self.encode(x), edge_label_index)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, {self.hidden_channels}, "
-                f"encoder_layers={self.encoder.num_layers}, head={self.head!r})")
+                f"encoder_layers={self.num_layers}, head={self.head!r})")
 
 
 def sample_context(rowptr: Tensor, col: Tensor, anchors: Tensor, num_nodes: int,
