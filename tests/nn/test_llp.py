@@ -119,7 +119,8 @@ def test_student_learns_from_teacher_and_needs_no_graph():
     with torch.no_grad():
         full = student(x, sub)
         only = student(x[:4], sub)
-    assert torch.allclose(full, only)
+        sparse = student(x.to_sparse(), sub)                   # sparse features, same scores
+    assert torch.allclose(full, only) and torch.allclose(full, sparse, atol=1e-5)
 
 
 def test_distill_rejects_bad_config():
