@@ -51,10 +51,12 @@ GNP_INITS: dict[str, tuple[float, float, float, float]] = {
     "max": (LARGE_P, 0.0, -LARGE_P, 0.0),
     "min": (-LARGE_P, 0.0, LARGE_P, 0.0),
     "rms": (2.0, 1.0, 2.0, 1.0),
+    "sqrt": (1.0, 0.5, 1.0, 0.5),
 }
-#: ``init='mixed'``: channel c starts as ``MIXED_CYCLE[c % 4]`` (all four candidates available,
-#: the layers around GNP pick and the exponents are refined by training)
-MIXED_CYCLE = ("sum", "mean", "max", "min")
+#: ``init='mixed'``: channel c starts as ``MIXED_CYCLE[c % 4]`` (max, min, mean and sum / sqrt(n),
+#: size exponent 1/2, which training moves towards sum (1) or mean (0); the layers around GNP pick
+#: and the exponents are refined by training)
+MIXED_CYCLE = ("sqrt", "mean", "max", "min")
 
 ParamLike = float | Tensor
 
@@ -127,24 +129,18 @@ class _GNPPool(torch.autograd.Function):
         return grad_x, None, grad_p, grad_q, None, None, None
 
 
-class _InwardClamp(torch.autograd.Function):
-    r"""``clamp(x, lo, hi)`` whose gradient for ``x`` passes inside the interval and, outside it,
-    only when a descent step moves ``x`` back towards it (so a clamped parameter is never stuck:
-    with a plain clamp it gets no gradient; with a straight-through one it drifts away). ``lo``
-    and ``hi`` get the gradient of the bound that is active."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, lo: Tensor, hi: Tensor) -> Tensor:
-        below, above = x < lo, x > hi
-        ctx.save_for_backward(below, above)
-        return torch.where(below, lo, torch.where(above, hi, x))
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        below, above = ctx.saved_tensors
-        zero = torch.zeros_like(grad)
-        grad_x = torch.where((below & (grad > 0)) | (above & (grad < 0)), zero, grad)
-        return grad_x, torch.where(below, grad, zero), torch.where(above, grad, zero)
+def _check_growth(owner: str, growth) -> tuple[float, float] | None:
+    if growth is None:
+        return None
+    try:
+        lo, hi = (float(g) for g in growth)
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: 'growth' must be None or a pair (lo, hi) of numbers; "
+                         f"got {growth!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        raise ValueError(f"{owner}: 'growth' must be a finite pair with lo <= hi, e.g. (0, 1); "
+                         f"got {growth!r}")
+    return lo, hi
 
 
 def _as_channels(owner: str, name: str, value: ParamLike, like: Tensor, channels: int) -> Tensor:
@@ -183,8 +179,11 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
         growth ((float, float), optional): bounds ``(lo, hi)`` on the size exponent
             :math:`g = (1 - q) / p` (a set of :math:`n` equal values pools to :math:`n^{g}` times
             the value): ``q`` is clamped to the interval between :math:`1 - p\,lo` and
-            :math:`1 - p\,hi`. ``(0, 1)`` keeps every channel between mean/max/min
-            (:math:`g = 0`) and sum (:math:`g = 1`). (default: :obj:`None`, unbounded)
+            :math:`1 - p\,hi`; for :math:`p < 0` the upper bound is
+            :math:`\min(hi, \max(lo, 0))`. ``(0, 1)`` keeps :math:`p > 0` channels between
+            mean/max (:math:`g = 0`) and sum (:math:`g = 1`) and makes :math:`p < 0` channels
+            power means (:math:`q = 1`, between min and the geometric mean).
+            (default: :obj:`None`, unbounded)
 
     Shapes:
         - **input:** ``x``: :math:`(\ldots, E, \ldots, F)`, ``index``: :math:`(E,)`
@@ -233,9 +232,12 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
         P, Q = per_entry(p, "p"), per_entry(q, "q")
     P_safe = torch.where(P >= 0, P.clamp_min(p_min), P.clamp_max(-p_min))
     P = P + (P_safe - P).detach()                          # straight-through clamp of |p|
+    growth = _check_growth(owner, growth)
     if growth is not None:                                 # g = (1 - q) / p in [lo, hi]
-        b1, b2 = 1.0 - P * growth[0], 1.0 - P * growth[1]
-        Q = _InwardClamp.apply(Q, torch.minimum(b1, b2), torch.maximum(b1, b2))
+        lo, hi = growth                                    # p < 0: at most max(lo, 0)
+        hi_neg = min(hi, max(lo, 0.0))
+        b1, b2 = 1.0 - P * lo, 1.0 - P * torch.where(P < 0, hi_neg, hi)
+        Q = torch.minimum(torch.maximum(Q, torch.minimum(b1, b2)), torch.maximum(b1, b2))
 
     index = index.to(torch.long)
     n = xt.new_zeros(dim_size).index_add_(0, index, xt.new_ones(E))
@@ -269,9 +271,10 @@ class GNP(Aggregation):
             optimizer), which lets one ``aggr_kwargs`` serve layers of different widths.
             (default: :obj:`1`)
         init (str, optional): starting aggregator, one of ``'sum'``, ``'mean'``, ``'max'``,
-            ``'min'``, ``'rms'`` (``'max'``/``'min'`` use :math:`|p| = 50`, :math:`q = 0`), or
-            ``'mixed'``: channel :math:`c` starts as sum, mean, max, min for :math:`c \bmod 4 =
-            0, 1, 2, 3` (the choice is left to training; needs ``channels >= 4``).
+            ``'min'``, ``'rms'``, ``'sqrt'`` (sum / :math:`\sqrt{n}`: :math:`p = 1, q = 1/2`;
+            ``'max'``/``'min'`` use :math:`|p| = 50`, :math:`q = 0`), or ``'mixed'``: channel
+            :math:`c` starts as sqrt, mean, max, min for :math:`c \bmod 4 = 0, 1, 2, 3` (the
+            choice is left to training; needs ``channels >= 4``).
             (default: ``'sum'``)
         p, q, p_neg, q_neg (float, optional): override the named initialisation (``p_neg``,
             ``q_neg`` default to the init's values, or to ``p``, ``q`` when those are given and
@@ -281,6 +284,17 @@ class GNP(Aggregation):
         signed (bool, optional): pool negative values through their own branch; :obj:`False`
             drops them (ReLU) at half the cost. (default: :obj:`True`)
         p_min (float, optional): lower bound on :math:`|p|`. (default: :obj:`0.2`)
+        growth ((float, float), optional): bounds on the size exponent :math:`(1 - q) / p`
+            (a set of :math:`n` equal values pools to :math:`n^{(1-q)/p}` times the value):
+            :math:`q` is used clamped to the interval that keeps it in ``[lo, hi]`` (the
+            parameter itself is not changed; outside the interval it gets no gradient, so a
+            channel that reaches sum, ``hi = 1``, stays sum). ``(0, 1)`` allows everything
+            between mean/max (0) and sum (1) for :math:`p > 0`, power means (min side) for
+            :math:`p < 0`, and rules out the super-linear growth or decay with set size (and the
+            "sum of mins") that no standard aggregator has, which is invisible on small training
+            sets and explodes on large ones (see :func:`gnp_reduce`). The extrapolation
+            benchmark uses ``init='mixed', growth=(0, 1)`` on every task.
+            (default: :obj:`None`, unbounded as in the paper)
 
     Shapes:
         - **input:** ``x``: :math:`(|\mathcal{E}|, F)` messages (or :math:`(|\mathcal{V}|, F)` node
@@ -323,7 +337,7 @@ class GNP(Aggregation):
                                  f"got {val} (p = 0 is singular unless q = 1)")
         self.channels, self.init, self.learn, self.signed = channels, init, learn, signed
         self.p_min = p_min
-        self.growth = None if growth is None else (float(growth[0]), float(growth[1]))
+        self.growth = _check_growth(owner, growth)
         self._init_values = tuple(base)
         self._custom = any(v is not None for v in (p, q, p_neg, q_neg))
         if channels == -1:
@@ -375,6 +389,8 @@ class GNP(Aggregation):
             args.append("learn=False")
         if not self.signed:
             args.append("signed=False")
+        if self.growth is not None:
+            args.append(f"growth={self.growth}")
         return f"{type(self).__name__}({', '.join(args)})"
 
 

@@ -67,7 +67,7 @@ def test_repr_registry_and_reset():
     assert mx.p[0].tolist() == [50.0, 50.0] and mx.p[1].tolist() == [-50.0, -50.0]
     mixed = GNP(5, init="mixed")
     assert mixed.p[0].tolist() == [1.0, 1.0, 50.0, -50.0, 1.0]
-    assert mixed.q[0].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
+    assert mixed.q[0].tolist() == [0.5, 1.0, 0.0, 0.0, 0.5]
     assert mixed.p[1].tolist() == [1.0, 1.0, -50.0, 50.0, 1.0]
     with torch.no_grad():
         mixed.p.zero_()
@@ -245,6 +245,48 @@ def test_no_nan_or_inf_in_values_or_gradients(vals, p, pn, q, n_sets, dtype):
     (out * torch.linspace(-1, 1, out.numel(), dtype=dtype).view_as(out)).sum().backward()
     for grad in (x.grad, m.p.grad, m.q.grad):
         assert torch.isfinite(grad).all()
+
+
+@FAST
+@given(sizes=sizes_st, p=st.floats(-30.0, 30.0), q=st.floats(-5.0, 5.0), c=st.floats(0.1, 10.0))
+def test_growth_bounds_the_size_exponent(sizes, p, q, c):
+    """growth=(0, 1): a set of n equal values c pools to c * n^g with 0 <= g <= 1 for p > 0 and
+    g = 0 (power mean) for p < 0, whatever q (unbounded, g = (1 - q) / p can be anything);
+    inside the bounds nothing changes."""
+    if abs(p) < 0.2:
+        return
+    index = groups(sizes)
+    x = torch.full((len(index), 1), c, dtype=torch.float64)
+    n = torch.tensor(sizes, dtype=torch.float64).unsqueeze(1)
+    out = gnp_reduce(x, index, p, q, signed=False, growth=(0.0, 1.0))
+    assert (out >= c * (1 - 1e-9)).all() and (out <= n * c * (1 + 1e-9)).all()
+    if p < 0:
+        assert torch.allclose(out, torch.full_like(out, c), rtol=1e-9)
+    g = (1 - q) / p
+    ref = gnp_reduce(x, index, p, q, signed=False)
+    assert torch.allclose(ref, c * n ** g, rtol=1e-6)
+    if 0 <= g <= 1 and p > 0:
+        assert torch.allclose(out, ref, rtol=1e-12)
+
+
+def test_growth_option_keeps_sum_mean_and_gradients():
+    x, index = random_sets(5, num_sets=6)
+    for init, reduce in (("sum", "sum"), ("mean", "mean")):
+        out = GNP(3, init=init, growth=(0, 1)).double()(x, index, dim_size=6)
+        assert torch.allclose(out, scatter(x, index, 0, 6, reduce), atol=1e-12)
+    m = GNP(3, init="rms", growth=(0, 1))
+    m(x.float(), index).square().sum().backward()
+    assert torch.isfinite(m.p.grad).all() and m.q.grad.abs().sum() > 0
+    with torch.no_grad():                        # q far below the bound: clamped, no q gradient
+        m.q.fill_(-10.0)
+    m.zero_grad()
+    m(x.float(), index).square().sum().backward()
+    assert (m.q.grad == 0).all() and m.p.grad.abs().sum() > 0
+    assert str(GNP(2, growth=(0, 1))) == "GNP(2, init='sum', growth=(0.0, 1.0))"
+    with pytest.raises(ValueError, match="'growth' must be a finite pair with lo <= hi"):
+        GNP(growth=(1, 0))
+    with pytest.raises(ValueError, match="'growth' must be None or a pair"):
+        gnp_reduce(x, index, 1.0, 0.0, growth=3)
 
 
 # --- learning / compile -----------------------------------------------------------------------
