@@ -62,6 +62,17 @@ def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
             "epochs": a.epochs, "patience": a.patience, "hidden": a.hidden, "lr": a.lr}
 
 
+def read(path: Path) -> list[dict]:
+    """Rows of a results file, one per (dataset, method, fold) (the first one wins)."""
+    rows, seen = [], set()
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        r = json.loads(line)
+        if (r["dataset"], r["method"], r["fold"]) not in seen:
+            seen.add((r["dataset"], r["method"], r["fold"]))
+            rows.append(r)
+    return rows
+
+
 def table(rows: list[dict]) -> str:
     dss = list(dict.fromkeys(r["dataset"] for r in rows))
     out = ["| method | " + " | ".join(dss) + " | average |", "|---|" + "---|" * (len(dss) + 1)]
@@ -101,7 +112,7 @@ def main() -> None:
     a = p.parse_args()
     torch.set_num_threads(1)
     out = Path(a.out)
-    rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
+    rows = read(out)
     if not a.table_only:
         done = {(r["dataset"], r["method"], r["fold"]) for r in rows}
         loaded: dict = {}
@@ -114,7 +125,8 @@ def main() -> None:
                         continue
                     methods = (a.methods_large if large else a.methods).split(",")
                     for m in methods:
-                        if (ds, m, fold) in done:
+                        done |= {(r["dataset"], r["method"], r["fold"]) for r in read(out)}
+                        if (ds, m, fold) in done:   # also rows of a parallel process
                             continue
                         if ds not in loaded:
                             loaded[ds] = load(ds)
@@ -125,7 +137,7 @@ def main() -> None:
                         print(f"{ds:12s} {m:5s} fold {fold}  acc {100 * r['test_acc']:5.1f}  "
                               f"best ep {r['best_epoch']:3d}/{r['epochs_run']:3d}  "
                               f"{r['epoch_s']:.2f} s/epoch", flush=True)
-    print(table(rows))
+    print(table(read(out)))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ Three parts, results as JSON lines in ``--out`` (resumable per row):
 - ``epoch``: one training epoch (batch 128, Adam, forward + backward + step, no evaluation) of
   ``GPN`` and ``PooledGNN(pool=edge)`` (3 levels of GCN -> EdgePooling) on PROTEINS and NCI1, each
   in a fresh subprocess; time per epoch (median of ``--repeats`` epochs after a warm-up batch),
-  peak RSS growth over the loaded data set (``ru_maxrss``), and for GPN the time inside the parse
-  (``dominant_partner`` + ``components_of_partner``) as a share of the step.
+  activation memory (bytes autograd saves for backward, largest of 8 batches; the process's
+  peak RSS is dominated by loading the data set and is reported for context), and for GPN the
+  time inside the parse (``dominant_partner`` + ``components_of_partner``) as a share of the
+  training step.
 - ``parse``: :func:`parse_clusters` alone on batches of random graphs of growing total size:
   sparse Erdos-Renyi-like graphs (average degree 4), long paths with increasing scores (one
   in-tree of depth n: the worst case for pointer jumping) and dense ER graphs (p = 0.2, the
@@ -36,7 +38,8 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def epoch_worker(dataset: str, method: str, repeats: int, hidden: int) -> dict:
+def epoch_worker(dataset: str, method: str, repeats: int, hidden: int,
+                 mem_batches: int = 8) -> dict:
     """Runs in a subprocess: train ``repeats`` epochs and report times and memory."""
     from torch_geometric.loader import DataLoader
 
@@ -89,7 +92,25 @@ def epoch_worker(dataset: str, method: str, repeats: int, hidden: int) -> dict:
         dt = time.perf_counter() - t0
         times.append(dt)
         shares.append(parse_s[0] / dt)
+    # activation memory: bytes of the tensors autograd saves for backward, largest batch of
+    # the first ``mem_batches`` (process RSS is dominated by loading the data set)
+    saved_peak = 0
+    for b in batches[:mem_batches]:
+        seen: dict[int, int] = {}
+
+        def pack(t: torch.Tensor, seen: dict = seen):
+            st = t.untyped_storage()
+            seen[st.data_ptr()] = st.nbytes()
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(b.x, b.edge_index, batch=b.batch),
+                                                     b.y)
+        loss.backward()
+        saved_peak = max(saved_peak, sum(seen.values()))
     return {"part": "epoch", "dataset": dataset, "method": method,
+            "saved_activations_mb": saved_peak / 2**20, "mem_batches": mem_batches,
             "epoch_s": statistics.median(times), "epoch_s_all": times,
             "parse_share": statistics.median(shares) if method == "gpn" else None,
             "peak_rss_growth_mb": rss_mb() - base, "peak_rss_mb": rss_mb(),
@@ -153,6 +174,7 @@ def main() -> None:
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--parts", default="parse,epoch")
     p.add_argument("--out", default="benchmarks/results/gpn_speed.jsonl")
+    p.add_argument("--table-only", action="store_true")
     p.add_argument("--worker", nargs=2, default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     torch.set_num_threads(1)
@@ -167,7 +189,7 @@ def main() -> None:
         with out.open("a") as f:
             f.write(json.dumps({**r, "load_avg": os.getloadavg()}) + "\n")
 
-    parts = a.parts.split(",")
+    parts = [] if a.table_only else a.parts.split(",")
     if "parse" in parts and not any(r["part"] == "parse" for r in rows):
         for r in parse_rows(max(a.repeats, 3)):
             emit(r)
@@ -182,9 +204,34 @@ def main() -> None:
                                      capture_output=True, text=True, check=True)
                 r = json.loads(res.stdout.strip().splitlines()[-1])
                 emit(r)
-                print(f"epoch {ds:8s} {m:4s} {r['epoch_s']:7.2f} s  peak +"
-                      f"{r['peak_rss_growth_mb']:.0f} MB  parse share {r['parse_share']}",
+                print(f"epoch {ds:8s} {m:4s} {r['epoch_s']:7.2f} s  saved activations "
+                      f"{r['saved_activations_mb']:.1f} MB  peak RSS {r['peak_rss_mb']:.0f} MB  "
+                      f"parse share {r['parse_share']}",
                       flush=True)
+    print(tables(read_rows(out)))
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+
+
+def tables(rows: list[dict]) -> str:
+    out = ["| graphs | nodes | edges | clusters | parse time | ns per edge |",
+           "|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["part"] == "parse":
+            out.append(f"| {r['kind']} ({r['graphs']} graph{'s' if r['graphs'] > 1 else ''}) | "
+                       f"{r['nodes']:,} | {r['edges']:,} | {r['clusters']:,} | "
+                       f"{1e3 * r['parse_s']:.2f} ms | {r['ns_per_edge']:.0f} |")
+    out += ["", ("| data set | model | s / epoch | saved activations (MB) | peak RSS (MB) | "
+                 "parse share of step | mean levels |"), "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["part"] == "epoch" and "saved_activations_mb" in r:
+            share = "—" if r["parse_share"] is None else f"{100 * r['parse_share']:.1f}%"
+            lv = "—" if r["mean_levels"] is None else f"{r['mean_levels']:.1f}"
+            out.append(f"| {r['dataset']} | {r['method']} | {r['epoch_s']:.2f} | "
+                       f"{r['saved_activations_mb']:.1f} | {r['peak_rss_mb']:.0f} | {share} | {lv} |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
