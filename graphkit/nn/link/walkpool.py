@@ -18,18 +18,27 @@ For :math:`\tau = 2, \dots, \tau_c + 1` the walk profile holds the node-level
 :math:`\operatorname{tr}(P^{+})^\tau - \operatorname{tr}(P^{-})^\tau` features, plus
 :math:`\sigma(\omega_{ij}) + \sigma(\omega_{ji})`: :math:`5\tau_c + 1` numbers per head.
 
-:func:`walk_profile` is exact and never forms a dense matrix: only the columns :math:`e_i, e_j`
-are propagated, and since :math:`\Delta = P^+ - P^-` is non-zero only in rows :math:`i, j`,
+:func:`walk_profile` is exact and never forms a dense matrix. Only the two columns
+:math:`a_k = (P^+)^k E`, :math:`E = [e_i, e_j]`, are propagated (:math:`\tau_c + 1` sparse steps
+per head, all links of the batch at once). Everything about :math:`P^-` follows from them because
+:math:`\Delta = P^+ - P^- = E D^\top` is non-zero only in rows :math:`i, j`
+(:math:`D = [\Delta_{i,:}, \Delta_{j,:}]^\top`). With the :math:`2 \times 2` blocks
+:math:`A_k = E^\top a_k`, :math:`G_k = D^\top a_k` and :math:`F_u = D^\top (P^-)^u E`:
+
+.. math::
+    F_u = G_u - \sum_{s<u} G_s F_{u-1-s}, \qquad
+    E^\top (P^-)^\tau E = A_\tau - \sum_{s<\tau} A_s F_{\tau-1-s},
 
 .. math::
     \operatorname{tr}(P^{+\tau}) - \operatorname{tr}(P^{-\tau})
-    = \sum_{r \in \{i, j\}} \sum_{s=0}^{\tau-1}
-      \big(\Delta_{r,:} (P^-)^{\tau-1-s}\big) \cdot \big((P^+)^s e_r\big),
+    = \sum_{s<\tau} \operatorname{tr}\big(D^\top (P^+)^{\tau-1-s} (P^-)^s E\big)
+    = \tau \operatorname{tr} G_{\tau-1} - \sum_{q \le \tau-2} (\tau-1-q)
+      \operatorname{tr}(G_{\tau-2-q} F_q),
 
-so the row vectors :math:`\Delta_{r,:}(P^-)^t` are propagated once (through the transposed
-edges) and paired with the columns :math:`(P^+)^s e_r`: :math:`O(\tau_c \cdot |E_{sub}|)`
-sparse work plus :math:`O(\tau_c^2 \cdot |V_{sub}|)` dot products, for all heads and all links
-of the batch in one pass. :func:`walk_profile_dense` is the explicit-powers reference.
+from :math:`X^\tau - Y^\tau = \sum_s Y^s (X - Y) X^{\tau-1-s}`. Sparse work is
+:math:`O(\tau_c \cdot |E_{sub}|)` (no :math:`P^-` propagation at all), plus
+:math:`O(\tau_c \cdot |V_{sub}|)` dot products and :math:`O(\tau_c^3)` products of
+:math:`2 \times 2` blocks per link. :func:`walk_profile_dense` is the explicit-powers reference.
 """
 from __future__ import annotations
 
@@ -97,34 +106,39 @@ def walk_profile(w_plus: Tensor, w_minus: Tensor, edge_index: Tensor, center: Te
     e = torch.zeros(n, num_heads, 2, dtype=w_plus.dtype, device=w_plus.device)
     e[ci, :, 0] = 1.0
     e[cj, :, 1] = 1.0
-    a_plus, a_minus = [e], [e]  # (P^s) [e_i, e_j], s = 0..L+1
+    a = [e]  # a_k = (P^+)^k E with E = [e_i, e_j], k = 0..L+1
     for _ in range(L + 1):
-        a_plus.append(_step(w_plus, src, dst, a_plus[-1]))
-        a_minus.append(_step(w_minus, src, dst, a_minus[-1]))
-    # rows i, j of Delta as vectors over source nodes, then Delta_r (P^-)^t, t = 0..L
+        a.append(_step(w_plus, src, dst, a[-1]))
+    a = torch.stack(a)  # (L+2, n, H, 2)
+    # D = [delta_i, delta_j]: rows i, j of Delta = P^+ - P^- as vectors over source nodes
     d = w_plus - w_minus
     eb = batch[dst]
-    c0 = torch.zeros_like(e)
+    dl = torch.zeros_like(e)
     for r, cr in enumerate((ci, cj)):
         at = dst == cr[eb]
-        c0[:, :, r].index_add_(0, src[at], d[at])
-    c = [c0]
-    for _ in range(L):
-        c.append(_step(w_minus, dst, src, c[-1]))  # transposed propagation
-
-    def at_pair(a: Tensor, first: Tensor, second: Tensor) -> Tensor:
-        return a[first, :, 0] + a[second, :, 1]  # (B, H)
-
-    taus = range(2, L + 2)
-    node_p = torch.stack([at_pair(a_plus[t], ci, cj) for t in taus], -1)
-    node_m = torch.stack([at_pair(a_minus[t], ci, cj) for t in taus], -1)
-    link_p = torch.stack([at_pair(a_plus[t], cj, ci) for t in taus], -1)
-    link_m = torch.stack([at_pair(a_minus[t], cj, ci) for t in taus], -1)
-    # M[s, t] = sum_r <(P^+)^s e_r, Delta_r (P^-)^t> per graph and head
-    prod = (torch.stack(a_plus[:L + 1]).unsqueeze(1) * torch.stack(c).unsqueeze(0)).sum(-1)
-    m = prod.new_zeros(L + 1, L + 1, num_graphs, num_heads).index_add_(2, batch, prod)
-    graph = torch.stack([sum(m[s, tau - 1 - s] for s in range(tau)) for tau in taus], -1)
-    return torch.stack([node_p, node_m, link_p, link_m, graph], dim=2)
+        dl[:, :, r].index_add_(0, src[at], d[at])
+    # A_k = E^T a_k and G_k = D^T a_k: (L+2, B, H, 2, 2), [row r, column c]
+    A = torch.stack([a[:, ci], a[:, cj]], dim=-2)
+    prod = dl.unsqueeze(-1) * a[:L + 1].unsqueeze(-2)  # (L+1, n, H, 2, 2)
+    G = prod.new_zeros(L + 1, num_graphs, num_heads, 2, 2).index_add_(1, batch, prod)
+    # F_u = D^T (P^-)^u E from (P^-)^u E = a_u - sum_{s<u} a_s F_{u-1-s}, since Delta = E D^T
+    F = [G[0]]
+    for u in range(1, L + 1):
+        F.append(G[u] - sum(G[s] @ F[u - 1 - s] for s in range(u)))
+    diag = lambda m: m[..., 0, 0] + m[..., 1, 1]
+    off = lambda m: m[..., 0, 1] + m[..., 1, 0]
+    node_p, link_p, node_m, link_m, graph = [], [], [], [], []
+    for tau in range(2, L + 2):
+        b = A[tau] - sum(A[s] @ F[tau - 1 - s] for s in range(tau))  # E^T (P^-)^tau E
+        node_p.append(diag(A[tau]))
+        link_p.append(off(A[tau]))
+        node_m.append(diag(b))
+        link_m.append(off(b))
+        # tr(P+^tau) - tr(P-^tau) = sum_s tr(D^T (P^+)^{tau-1-s} (P^-)^s E)
+        graph.append(tau * diag(G[tau - 1]) - sum(
+            (tau - 1 - q) * diag(G[tau - 2 - q] @ F[q]) for q in range(tau - 1)))
+    return torch.stack([torch.stack(x, -1) for x in (node_p, node_m, link_p, link_m, graph)],
+                       dim=2)
 
 
 def walk_profile_dense(w_plus: Tensor, w_minus: Tensor, edge_index: Tensor, center: Tensor,
