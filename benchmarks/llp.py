@@ -1,5 +1,5 @@
-"""LLP benchmark: graph-free MLP student vs its GNN teacher (linear input projection + 2
-GraphSAGE layers of 256 + Hadamard-MLP head) on Cora / CiteSeer link prediction (random 85/5/10 splits), plus an MLP trained on the
+"""LLP benchmark: graph-free MLP student vs its GNN teacher (GraphSAGE 2 x 256 + Hadamard-MLP
+head) on Cora / CiteSeer link prediction (random 85/5/10 splits), plus an MLP trained on the
 links alone (no distillation), and the inference speed of student vs teacher.
 
 Per (dataset, split): teacher trained with the graphkit Trainer (validation Hits@20 selects

@@ -26,10 +26,8 @@ from graphkit.train.checkpoint import load_checkpoint
 from graphkit.train.metrics import link_metrics
 from graphkit.train.tasks import make_task
 
-# two GraphSAGE layers (256) after a linear input projection that takes the sparse
-# bag-of-words features as a sparse product (graphkit's deepgnn, no residual), Hadamard-MLP head
-TEACHER = {"name": "deepgnn", "hidden_channels": 256, "num_layers": 2, "dropout": 0.5,
-           "kwargs": {"conv": "sage", "residual": "none"},
+# LLP's teacher: GraphSAGE, 2 layers of 256, Hadamard-MLP head
+TEACHER = {"name": "sage", "hidden_channels": 256, "num_layers": 2, "dropout": 0.5,
            "head": "hadamard", "head_kwargs": {"num_layers": 2}}
 
 
