@@ -81,51 +81,58 @@ class _GNPPool(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, index: Tensor, p: Tensor, q: Tensor, log_n: Tensor,
                 dim_size: int, signed: bool) -> Tensor:
+        # branches stacked along rows, (B*E, F) with B = 2 (x^+ rows, then x^- rows), so every
+        # pass is over contiguous memory; segment b*S + s holds branch b of group s
         E, F = x.shape
+        B, S = (2 if signed else 1), dim_size
         tiny = torch.finfo(x.dtype).tiny
         floor = max(math.log(tiny) + 8.0, -60.0)
-        la = x.new_empty(E, 2 * F if signed else F)          # log a, zeros as log(tiny)
-        torch.log(x.clamp_min(tiny), out=la[:, :F])
+        la = x.new_empty(B * E, F)                            # log a, zeros as log(tiny)
+        torch.log(x.clamp_min(tiny), out=la[:E])
         if signed:
-            torch.log(x.neg().clamp_min_(tiny), out=la[:, F:])
+            torch.log(x.neg().clamp_min_(tiny), out=la[E:])
+            index = torch.cat([index, index + S])
+        P, Q = p.view(B, 1, F), q.view(B, 1, F)
         idx = index.view(-1, 1).expand_as(la)
-        v = la * p
-        m = x.new_full((dim_size, la.size(1)), -math.inf).scatter_reduce_(0, idx, v, "amax")
+        v = (la.view(B, E, F) * P).view(B * E, F)
+        m = x.new_full((B * S, F), -math.inf).scatter_reduce_(0, idx, v, "amax")
         m = m.masked_fill_(m == -math.inf, 0.0)
         e = v.sub_(m.index_select(0, index)).clamp_min_(floor).exp_()
-        s = x.new_zeros(dim_size, la.size(1)).scatter_add_(0, idx, e)
+        s = x.new_zeros(B * S, F).scatter_add_(0, idx, e)
         del e, v
         ok = s > 0
         lse = m + torch.where(ok, s, torch.ones_like(s)).log_()
-        L = (lse - q * log_n) / p
+        L = ((lse.view(B, S, F) - Q * log_n.view(1, S, 1)) / P).view(B * S, F)
         log_max = math.log(torch.finfo(x.dtype).max) - 1.0
         live = ok & (L < log_max)
         out = torch.where(ok, L.clamp(max=log_max).exp(), torch.zeros_like(L))
         ctx.save_for_backward(x, la, index, p, log_n, lse, L, out, live)
-        ctx.floor, ctx.signed = floor, signed
-        return out
+        ctx.floor, ctx.shape = floor, (B, S, E, F)
+        return out.view(B, S, F).transpose(0, 1).reshape(S, B * F)         # [x^+ | x^-] columns
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out: Tensor):
         x, la, index, p, log_n, lse, L, out, live = ctx.saved_tensors
-        floor = ctx.floor
-        G = torch.where(live, grad_out * out, torch.zeros_like(out))          # (S, C)
-        grad_q = (G * log_n).sum(0).neg_().div_(p)
+        floor, (B, S, E, F) = ctx.floor, ctx.shape
+        P = p.view(B, 1, F)
+        g = grad_out.reshape(S, B, F).transpose(0, 1).reshape(B * S, F)
+        G = torch.where(live, g * out, torch.zeros_like(out))                 # (B*S, F)
+        grad_q = (G.view(B, S, F) * log_n.view(1, S, 1)).sum(1).neg_().div_(P.squeeze(1))
         Gi = G.index_select(0, index)
-        r = (la * p).sub_(lse.index_select(0, index))                         # log w_k
+        r = (la.view(B, E, F) * P).view(B * E, F).sub_(lse.index_select(0, index))  # log w_k
         t = torch.clamp_min(r, floor).exp_().mul_(Gi)                          # G w_k
         big = torch.finfo(la.dtype).max / 4
-        grad_p = (((t * la).sum(0) - (G * L).sum(0)) / p).nan_to_num_(0.0, big, -big)
-        grad_q = grad_q.nan_to_num_(0.0, big, -big)
+        grad_p = (((t * la).view(B, E, F).sum(1) - (G * L).view(B, S, F).sum(1)) / P.squeeze(1))
+        grad_p = grad_p.nan_to_num_(0.0, big, -big).view(-1)
+        grad_q = grad_q.nan_to_num_(0.0, big, -big).view(-1)
         grad_x = None
         if ctx.needs_input_grad[0]:                                            # G w_k / a_k
             # for p < 1 the derivative at an exact zero is infinite: capped at big (0 * inf -> 0)
             ga = r.sub_(la).clamp_min_(floor).exp_().mul_(Gi).nan_to_num_(0.0, big, -big)
-            F = x.size(1)
-            grad_x = ga[:, :F].masked_fill(x < 0, 0.0)                        # d x^+ / dx
-            if ctx.signed:
-                grad_x = grad_x.sub_(ga[:, F:].masked_fill_(x > 0, 0.0))      # d x^- / dx
+            grad_x = ga[:E].masked_fill_(x < 0, 0.0)                          # d x^+ / dx
+            if B == 2:
+                grad_x = grad_x.sub_(ga[E:].masked_fill_(x > 0, 0.0))         # d x^- / dx
         return grad_x, None, grad_p, grad_q, None, None, None
 
 
