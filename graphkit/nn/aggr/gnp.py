@@ -59,6 +59,7 @@ GNP_INITS: dict[str, tuple[float, float, float, float]] = {
 MIXED_CYCLE = ("sqrt", "mean", "max", "min")
 
 ParamLike = float | Tensor
+_LAZY = (UninitializedParameter, UninitializedBuffer)
 
 
 class _GNPPool(torch.autograd.Function):
@@ -374,7 +375,7 @@ class GNP(Aggregation):
 
     def forward(self, x: Tensor, index: Tensor | None = None, ptr: Tensor | None = None,
                 dim_size: int | None = None, dim: int = -2) -> Tensor:
-        if is_lazy(self.p):
+        if isinstance(self.p, _LAZY):           # (not is_lazy: a torch.compile graph break)
             self.channels = x.size(-1)
             self.p.materialize((2, self.channels), device=x.device)
             self.q.materialize((2, self.channels), device=x.device)
