@@ -213,7 +213,9 @@ class GraphTask(Task):
 class LinkTask(Task):
     """Full-batch link prediction: message passing over training links only, a fresh set of
     negatives each epoch (sampled from non-edges of the training graph, so the sampler never
-    sees validation or test positives), AUC / AP / Hits@K on fixed evaluation negatives."""
+    sees validation or test positives), AUC / AP / Hits@K / MRR (through ogb's Evaluator) on
+    fixed evaluation negatives. The training loss is BCE plus whatever ``regularization_loss()``
+    the model's modules report after the forward pass (the KL term of a VGAE encoder)."""
 
     def __init__(self, data: Data, spec, split, cfg, device, split_index, seed, env=None) -> None:
         super().__init__(data, spec, split, cfg, device, split_index, seed, env)
