@@ -42,7 +42,7 @@ from graphkit.registry import AGGRS, READOUTS
 __all__ = ["GNP", "GNP_INITS", "LARGE_P", "MIXED_CYCLE", "gnp_reduce"]
 
 #: |p| used by the ``'max'`` / ``'min'`` initialisations (relative error to the max <= n^(1/p) - 1).
-LARGE_P = 50.0
+LARGE_P = 100.0
 
 #: named initialisations: name -> (p+, q+, p-, q-)
 GNP_INITS: dict[str, tuple[float, float, float, float]] = {
@@ -280,7 +280,7 @@ class GNP(Aggregation):
             (default: :obj:`1`)
         init (str, optional): starting aggregator, one of ``'sum'``, ``'mean'``, ``'max'``,
             ``'min'``, ``'rms'``, ``'sqrt'`` (sum / :math:`\sqrt{n}`: :math:`p = 1, q = 1/2`;
-            ``'max'``/``'min'`` use :math:`|p| = 50`, :math:`q = 0`), or ``'mixed'``: channel
+            ``'max'``/``'min'`` use :math:`|p| = 100`, :math:`q = 0`), or ``'mixed'``: channel
             :math:`c` starts as sqrt, mean, max, min for :math:`c \bmod 4 = 0, 1, 2, 3` (the
             choice is left to training; needs ``channels >= 4``).
             (default: ``'sum'``)

@@ -64,15 +64,15 @@ def test_repr_registry_and_reset():
     m.reset_parameters()
     assert torch.equal(m.p, torch.ones(2, 3)) and torch.equal(m.q, torch.ones(2, 3))
     mx = GNP(2, init="max")
-    assert mx.p[0].tolist() == [50.0, 50.0] and mx.p[1].tolist() == [-50.0, -50.0]
+    assert mx.p[0].tolist() == [100.0, 100.0] and mx.p[1].tolist() == [-100.0, -100.0]
     mixed = GNP(5, init="mixed")
-    assert mixed.p[0].tolist() == [1.0, 1.0, 50.0, -50.0, 1.0]
+    assert mixed.p[0].tolist() == [1.0, 1.0, 100.0, -100.0, 1.0]
     assert mixed.q[0].tolist() == [0.5, 1.0, 0.0, 0.0, 0.5]
-    assert mixed.p[1].tolist() == [1.0, 1.0, -50.0, 50.0, 1.0]
+    assert mixed.p[1].tolist() == [1.0, 1.0, -100.0, 100.0, 1.0]
     with torch.no_grad():
         mixed.p.zero_()
     mixed.reset_parameters()
-    assert mixed.p[0].tolist() == [1.0, 1.0, 50.0, -50.0, 1.0]
+    assert mixed.p[0].tolist() == [1.0, 1.0, 100.0, -100.0, 1.0]
 
 
 def test_errors_name_argument_and_fix():
