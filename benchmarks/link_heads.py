@@ -36,6 +36,16 @@ METHODS = {
     # the same 8-layer VGAE without residual connections (the ResVGAE paper's baseline)
     "vgae8_nores": {"name": "vgae", "hidden_channels": 32, "num_layers": 8, "head": "dot",
                     "kwargs": {"encoder": "deepgnn", "residual": "none", "latent_channels": 16}},
+    # longer training (PyG's autoencoder example trains its GAE for 400 epochs)
+    "gae_400ep": {"name": "gae", "hidden_channels": 32, "num_layers": 2, "head": "dot",
+                  "kwargs": {"encoder": "gcn", "latent_channels": 16}, "epochs": 400},
+    # row-normalised features (PyG's autoencoder example applies NormalizeFeatures)
+    "gae_normfeat": {"name": "gae", "hidden_channels": 32, "num_layers": 2, "head": "dot",
+                     "kwargs": {"encoder": "gcn", "latent_channels": 16},
+                     "normalize_features": True},
+    "resvgae8_400ep": {"name": "vgae", "hidden_channels": 32, "num_layers": 8, "head": "dot",
+                       "kwargs": {"encoder": "deepgnn", "residual": "plain",
+                                  "latent_channels": 16}, "epochs": 400},
 }
 DATASETS = {"cora-link": {}, "citeseer-link": {}, "usair": {"split_ratio": 0.1}}
 
@@ -51,6 +61,10 @@ def run_one(dataset: str, method: str, split: int, data, epochs: int) -> dict:
     from graphkit.config import from_dict
     from graphkit.train import Trainer
     model = dict(METHODS[method], dropout=0.0)
+    epochs = model.pop("epochs", epochs)
+    if model.pop("normalize_features", False):
+        from torch_geometric.transforms import NormalizeFeatures
+        data = (NormalizeFeatures()(data[0].clone()), data[1])
     if dataset == "usair":
         model["input_encoder"] = "embedding"
     cfg = from_dict({
