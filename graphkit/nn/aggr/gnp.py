@@ -95,12 +95,29 @@ class _GNPPool(torch.autograd.Function):
             index = torch.cat([index, index + S])
         P, Q = p.view(B, 1, F), q.view(B, 1, F)
         idx = index.view(-1, 1).expand_as(la)
-        v = (la.view(B, E, F) * P).view(B * E, F)
-        m = x.new_full((B * S, F), -math.inf).scatter_reduce_(0, idx, v, "amax")
-        m = m.masked_fill_(m == -math.inf, 0.0)
-        e = v.sub_(m.index_select(0, index)).clamp_min_(floor).exp_()
+        v = la.view(B, E, F) * P
+        # shift by the column max over all entries (a plain reduction, no per-segment scatter
+        # max); segments whose sum is then too small to be exact are redone with their own max
+        mc = v.amax(1, keepdim=True) if E > 0 else v.new_zeros(B, 1, F)
+        e = torch.sub(v, mc).clamp_min_(floor).exp_().view(B * E, F)
         s = x.new_zeros(B * S, F).scatter_add_(0, idx, e)
-        del e, v
+        del e
+        m = mc.expand(B, S, F).reshape(B * S, F)
+        n_rows = log_n.exp().repeat(B, 1)                                      # (B*S, 1)
+        bad = (s < n_rows * (math.exp(floor) / torch.finfo(x.dtype).eps)).any(1)
+        if bool(bad.any()):
+            sel = bad.index_select(0, index).nonzero().view(-1)               # entries to redo
+            sub_idx = index.index_select(0, sel)
+            vs = v.view(B * E, F).index_select(0, sel)
+            ms = x.new_full((B * S, F), -math.inf).scatter_reduce_(
+                0, sub_idx.view(-1, 1).expand_as(vs), vs, "amax")
+            ms = ms.masked_fill_(ms == -math.inf, 0.0)
+            es = vs.sub_(ms.index_select(0, sub_idx)).clamp_min_(floor).exp_()
+            ss = x.new_zeros(B * S, F).scatter_add_(0, sub_idx.view(-1, 1).expand_as(es), es)
+            keep = bad.view(-1, 1)
+            s = torch.where(keep, ss, s)
+            m = torch.where(keep, ms, m)
+        del v
         ok = s > 0
         lse = m + torch.where(ok, s, torch.ones_like(s)).log_()
         L = ((lse.view(B, S, F) - Q * log_n.view(1, S, 1)) / P).view(B * S, F)

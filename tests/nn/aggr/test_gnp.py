@@ -139,6 +139,21 @@ def test_matches_loop_reference():
         assert torch.allclose(fast, slow, rtol=1e-9, atol=1e-12), (p, q)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_groups_far_below_the_global_max_are_exact(dtype):
+    """The shift is the column max over all entries; groups whose terms then underflow (here
+    1e-20 next to 1e10 at p = 10) are redone with their own max and stay exact."""
+    g = torch.Generator().manual_seed(7)
+    x = torch.rand(9, 2, generator=g, dtype=torch.float64) + 0.5
+    x[:3] *= 1e-20
+    x[6:] *= 1e10
+    index = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    for p, q in ((10.0, 0.0), (-10.0, 1.0), (1.0, 0.0)):
+        out = gnp_reduce(x.to(dtype), index, p, q, signed=False).double()
+        ref = torch.stack([naive_gnp(x[index == k], p, q) for k in range(3)])
+        assert torch.allclose(out, ref, rtol=1e-5 if dtype == torch.float32 else 1e-12)
+
+
 def test_ptr_equals_index_and_readout_interface():
     x, index = random_sets(5, dtype=torch.float32)
     ptr = torch.cat([torch.zeros(1, dtype=torch.long), torch.bincount(index).cumsum(0)])
