@@ -25,15 +25,16 @@ def _rows(name: str) -> list[dict]:
 
 
 def speed_table() -> str:
-    rows = {r["dataset"]: r for r in _rows("walkpool_speed.jsonl")}  # last run per dataset
-    out = [("| dataset | subgraph nodes / edges (mean) | train links/s graphkit | train links/s "
+    # the last run per (dataset, batch size)
+    rows = {(r["dataset"], r["batch_size"]): r for r in _rows("walkpool_speed.jsonl")}
+    out = [("| dataset | batch | subgraph nodes / edges (mean) | train links/s graphkit | train links/s "
            "official-style | speed-up train (excl. extraction) | inference links/s graphkit | "
            "inference links/s official-style | speed-up inference | epoch s graphkit | epoch s "
-           "official-style | max abs feature diff |"), "|---" * 11 + "|"]
-    for d, r in rows.items():
+           "official-style | max abs feature diff |"), "|---" * 12 + "|"]
+    for (d, bs), r in rows.items():
         diff = r.get("max_abs_feature_diff")
         out.append(
-            f"| {NAMES.get(d, d)} | {r['mean_subgraph_nodes']:.0f} / {r['mean_subgraph_edges']:.0f} "
+            f"| {NAMES.get(d, d)} | {bs} | {r['mean_subgraph_nodes']:.0f} / {r['mean_subgraph_edges']:.0f} "
             f"| {r['graphkit_train_links_per_s']:.1f} | {r['baseline_train_links_per_s']:.2f} "
             f"| **{r['speedup_train']:.1f}x** ({r['speedup_train_excl_extraction']:.1f}x) "
             f"| {r['graphkit_infer_links_per_s']:.1f} | {r['baseline_infer_links_per_s']:.2f} "
@@ -42,9 +43,9 @@ def speed_table() -> str:
     return "\n".join(out)
 
 
-def auc_table() -> str:
+def auc_table(name: str = "link_auc.jsonl") -> str:
     seen, by = set(), {}
-    for r in _rows("link_auc.jsonl"):
+    for r in _rows(name):
         key = (r["dataset"], r["method"], r["split"])
         if key in seen:
             continue
@@ -79,3 +80,5 @@ if __name__ == "__main__":
     print(speed_table())
     print()
     print(auc_table())
+    print()
+    print(auc_table("link_auc_walkpool_400steps.jsonl"))
