@@ -17,8 +17,9 @@ Signed inputs are split, :math:`x = x^+ - x^-`, and pooled with separate paramet
 with :math:`n = |X|` (all elements) in both parts, so signed sums and means are exact and
 :math:`\max X = \mathrm{GNP}_{+\infty}(X^+) - \mathrm{GNP}_{-\infty}(X^-)`.
 
-Numerics: evaluated in log space with a per-segment max shift,
-:math:`\exp\big((\mathrm{LSE}_k(p \log x_k) - q \log n)/p\big)`; zeros are pooled as the dtype's
+Numerics: evaluated in log space, :math:`\exp\big((\mathrm{LSE}_k(p \log x_k) - q \log n)/p\big)`,
+shifted by the column max over all entries (segments that would lose precision under that shift
+are redone with their own max, so the result is exact either way); zeros are pooled as the dtype's
 smallest normal number (every log finite, no NaN from ``0 * log 0``; they add at most
 ``tiny**p`` each, and a set holding a zero pools to about ``tiny``, its min, for :math:`p < 0`); the
 empty set pools to 0; :math:`|p|` is kept :math:`\ge p_{\min}` (straight-through, so a learnt :math:`p` can
