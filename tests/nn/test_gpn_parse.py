@@ -91,7 +91,7 @@ def graphs(draw, max_nodes: int = 24, tie_values: bool | None = None):
 
 
 # ----------------------------------------------------------------------------- properties
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(graphs())
 def test_parse_equals_naive_union_find(g):
     ei, score, n = g
@@ -100,7 +100,7 @@ def test_parse_equals_naive_union_find(g):
     assert c == len(set(cluster.tolist()))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(graphs())
 def test_parse_is_a_partition_into_connected_clusters(g):
     ei, score, n = g
