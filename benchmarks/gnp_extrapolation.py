@@ -6,9 +6,12 @@ everywhere; the fixed baselines likewise everywhere). Trained on small sets / gr
 [1, 10]; scored by MAPE in distribution (``test_id``) and on 5x larger sets / graphs with 5x larger
 values (``test_ood``). Mean +- std over seeds.
 
-Run (CPU, 2 threads):
+GNP uses one setting on every task (``--gnp-init mixed --gnp-kwargs '{"growth": [0, 1]}'`` in
+benchmarks/RESULTS.md). ``--size-factor`` / ``--value-factor`` scale only one side of the OOD shift.
+
+Run (CPU, 1 thread):
     .venv/bin/python benchmarks/gnp_extrapolation.py --seeds 5 --epochs 40 --threads 1 \
-        --out benchmarks/gnp_extrapolation.json
+        --gnp-init mixed --gnp-kwargs '{"growth": [0, 1]}' --out benchmarks/gnp_extrapolation.json
 """
 from __future__ import annotations
 
