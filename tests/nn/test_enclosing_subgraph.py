@@ -117,11 +117,11 @@ def test_test_edges_never_appear_in_training_subgraphs(tmp_path):
     n = task.graph.num_nodes
     held = torch.cat([task.pairs["val"][0], task.pairs["test"][0]], 1)
     held_keys = torch.cat([held[0] * n + held[1], held[1] * n + held[0]])
-    train = torch.cat(task.pairs["train"], 1)
+    train = torch.cat([p[:, :150] for p in task.pairs["train"]], 1)  # positives + negatives
     sub = enclosing_subgraphs(task.graph.edge_index, n, train, 2)
     e = sub.node_id[sub.edge_index]
     assert not torch.isin(e[0] * n + e[1], held_keys).any()
     # a test candidate is present only as its own flagged copies
-    sub = enclosing_subgraphs(task.graph.edge_index, n, task.pairs["test"][0], 2)
+    sub = enclosing_subgraphs(task.graph.edge_index, n, task.pairs["test"][0][:, :150], 2)
     e = sub.node_id[sub.edge_index]
     assert torch.equal(torch.isin(e[0] * n + e[1], held_keys), sub.cand_mask)
