@@ -11,7 +11,7 @@ from graphkit.nn.link.seal import SEALHead, drnl_labels
 from graphkit.nn.link.subgraph import EnclosingSubgraphs, enclosing_subgraphs
 from graphkit.nn.link.walkpool import WalkPool, walk_profile, walk_profile_dense
 
-__all__ = ["DotHead", "GraphAutoEncoder", "HadamardMLPHead", "LLPConfig", "MLPLinkPredictor",
-           "TeacherScores", "distill", "kl_normal", "regularization_loss",
-           "EnclosingSubgraphs", "SEALHead", "WalkPool", "drnl_labels", "enclosing_subgraphs",
-           "walk_profile", "walk_profile_dense"]
+__all__ = ["DotHead", "EnclosingSubgraphs", "GraphAutoEncoder", "HadamardMLPHead", "LLPConfig",
+           "MLPLinkPredictor", "SEALHead", "TeacherScores", "WalkPool", "distill", "drnl_labels",
+           "enclosing_subgraphs", "kl_normal", "regularization_loss", "walk_profile",
+           "walk_profile_dense"]

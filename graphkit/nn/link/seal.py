@@ -23,7 +23,7 @@ from torch import Tensor
 from torch_geometric.nn import MLP, GCNConv, SortAggregation, global_add_pool
 
 from graphkit._checks import check_choice, check_edge_index, check_range
-from graphkit.nn.link.subgraph import EnclosingSubgraphs, enclosing_subgraphs
+from graphkit.nn.link.subgraph import CSRCache, EnclosingSubgraphs, enclosing_subgraphs
 from graphkit.registry import HEADS
 
 __all__ = ["SEALHead", "drnl_from_distances", "drnl_labels", "subgraph_distances"]
@@ -113,6 +113,7 @@ class SEALHead(torch.nn.Module):
         self.num_hops, self.max_nodes_per_hop, self.pooling = num_hops, max_nodes_per_hop, pooling
         self.sort_k, self.num_labels, self.use_feature = sort_k, num_labels, use_feature
         self.dropout = dropout
+        self._csr = CSRCache()
         self.label_emb = torch.nn.Embedding(num_labels, hidden_channels)
         feat = hidden_channels + (in_channels if use_feature else 0)
         dims = [feat] + [hidden_channels] * num_layers
@@ -149,7 +150,8 @@ class SEALHead(torch.nn.Module):
         n = int(graph.num_nodes)
         check_edge_index(type(self).__name__, graph.edge_index, n, "graph.edge_index")
         sub = enclosing_subgraphs(graph.edge_index, n, edge_label_index, self.num_hops,
-                                  candidate="remove", max_nodes_per_hop=self.max_nodes_per_hop)
+                                  candidate="remove", max_nodes_per_hop=self.max_nodes_per_hop,
+                                  csr=self._csr.get(graph.edge_index, n))
         x = self.label_emb(drnl_labels(sub).clamp(max=self.num_labels - 1))
         if self.use_feature:
             x = torch.cat([x, z[sub.node_id]], dim=-1)

@@ -30,7 +30,7 @@ from graphkit._checks import check_choice, check_edge_index, check_range
 from graphkit.sampling.csr import build_csr, ptr_from_sorted
 from graphkit.sampling.neighbor import sample_ranges
 
-__all__ = ["EnclosingSubgraphs", "enclosing_subgraphs"]
+__all__ = ["CSRCache", "EnclosingSubgraphs", "enclosing_subgraphs"]
 
 
 @dataclass
@@ -65,6 +65,22 @@ class EnclosingSubgraphs:
     @property
     def num_nodes(self) -> int:
         return self.node_id.numel()
+
+
+class CSRCache:
+    """The CSR of the last graph seen (rebuilding it per batch is wasted work)."""
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.value: tuple[Tensor, Tensor] | None = None
+
+    def get(self, edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
+        key = (edge_index.data_ptr(), tuple(edge_index.shape), num_nodes,
+               edge_index._version, str(edge_index.device))
+        if key != self.key:
+            rowptr, col, _ = build_csr(edge_index, num_nodes)
+            self.key, self.value = key, (rowptr, col)
+        return self.value
 
 
 def _check_pairs(owner: str, pairs: Tensor, num_nodes: int) -> None:

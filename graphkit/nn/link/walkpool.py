@@ -51,7 +51,7 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import softmax, to_dense_adj
 
 from graphkit._checks import check_edge_index, check_range, check_type
-from graphkit.nn.link.subgraph import EnclosingSubgraphs, enclosing_subgraphs
+from graphkit.nn.link.subgraph import CSRCache, EnclosingSubgraphs, enclosing_subgraphs
 from graphkit.registry import HEADS
 
 __all__ = ["WalkPool", "transition_weights", "walk_profile", "walk_profile_dense"]
@@ -204,23 +204,6 @@ class WalkAttention(torch.nn.Module):
         return f"{type(self).__name__}(heads={self.heads}, hidden={self.hidden_channels})"
 
 
-class _CSRCache:
-    """The CSR of the last graph seen (rebuilding it per batch is wasted work)."""
-
-    def __init__(self) -> None:
-        self.key: tuple | None = None
-        self.value: tuple[Tensor, Tensor] | None = None
-
-    def get(self, edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
-        from graphkit.sampling.csr import build_csr
-        key = (edge_index.data_ptr(), tuple(edge_index.shape), num_nodes,
-               edge_index._version, str(edge_index.device))
-        if key != self.key:
-            rowptr, col, _ = build_csr(edge_index, num_nodes)
-            self.key, self.value = key, (rowptr, col)
-        return self.value
-
-
 def subgraph_features(x: Tensor, sub: EnclosingSubgraphs) -> Tensor:
     """Input features of the subgraph nodes (``x`` of the whole graph, gathered)."""
     return x.index_select(0, sub.node_id)
@@ -284,7 +267,7 @@ class WalkPool(torch.nn.Module):
             torch.nn.Linear(20 * L, 20 * L), torch.nn.ReLU(), torch.nn.Linear(20 * L, 10 * L),
             torch.nn.ReLU(), torch.nn.Linear(10 * L, L), torch.nn.ReLU(), torch.nn.Dropout(dropout),
             torch.nn.Linear(L, 1))
-        self._csr = _CSRCache()
+        self._csr = CSRCache()
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
