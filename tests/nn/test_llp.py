@@ -57,7 +57,7 @@ def test_distribution_loss_is_kl_of_softmaxes(b, k, temp, seed):
     ref = (p * (p.log() - q.log())).sum(-1).mean() * temp ** 2
     assert distribution_loss(s, t, temp).item() == pytest.approx(ref.item(), abs=1e-5)
     # shift-invariant, up to float32 round-off of the shifted logits (scaled by temp^2 <= 16)
-    assert distribution_loss(t + 5.0, t, temp).item() == pytest.approx(0.0, abs=1e-6 * temp ** 2)
+    assert distribution_loss(t + 5.0, t, temp).item() == pytest.approx(0.0, abs=1e-5 * temp ** 2)
 
 
 def test_context_walks_follow_training_edges_only():
