@@ -22,6 +22,9 @@ from graphkit.train.distributed import DistEnv, gather_cat, shard
 from graphkit.train.metrics import get_metric, link_metrics
 from graphkit.train.models import build_task_model
 
+#: training links (positives and as many negatives) scored per epoch for subgraph heads
+TRAIN_EVAL_LINKS = 512
+
 
 def _carve(idx: Tensor, ratio: float, seed: int) -> tuple[Tensor, Tensor]:
     """Split ``idx`` into (rest, held-out ratio) with a fixed generator."""
@@ -339,10 +342,6 @@ class LinkTask(Task):
             out[k]["loss"] = float(F.binary_cross_entropy_with_logits(
                 torch.cat([sp, sq]), torch.cat([torch.ones_like(sp), torch.zeros_like(sq)])))
         return out
-
-
-#: training links (positives and as many negatives) scored per epoch for subgraph heads
-TRAIN_EVAL_LINKS = 512
 
 
 def _with_reg(model, loss: Tensor) -> Tensor:

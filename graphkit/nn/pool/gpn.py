@@ -124,6 +124,16 @@ def coarsen_edges(edge_index: Tensor, cluster: Tensor, num_clusters: int) -> Ten
     return coalesce(torch.cat([ce, ce.flip(0)], dim=1), num_nodes=num_clusters)
 
 
+def batch_and_count(x: Tensor, batch: Tensor | None, num_graphs: int | None
+                    ) -> tuple[Tensor, int]:
+    """``batch`` (all zeros: one graph, when ``None``) and the number of graphs in it."""
+    if batch is None:
+        batch = x.new_zeros(x.size(0), dtype=torch.long)
+    if num_graphs is None:
+        num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+    return batch, num_graphs
+
+
 class GPNPoolOutput(NamedTuple):
     """What :class:`GraphParsingPool` returns: the coarsened graph and the parse."""
 
@@ -358,10 +368,7 @@ class GPN(_GPNBase):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None,
                 batch: Tensor | None = None, num_graphs: int | None = None) -> Tensor:
-        if batch is None:
-            batch = x.new_zeros(x.size(0), dtype=torch.long)
-        if num_graphs is None:
-            num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+        batch, num_graphs = batch_and_count(x, batch, num_graphs)
         h, batch_out, levels = self.parse(x, edge_index, batch)
         self.last_parse = [out for *_, out in levels]
         g = h.new_zeros(num_graphs, h.size(1)).index_add(0, batch_out, h)  # sum readout
@@ -396,8 +403,7 @@ class GPNNode(_GPNBase):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None,
                 batch: Tensor | None = None) -> Tensor:
-        if batch is None:
-            batch = x.new_zeros(x.size(0), dtype=torch.long)
+        batch, _ = batch_and_count(x, batch, 0)
         h, _, levels = self.parse(x, edge_index, batch)
         self.last_parse = [out for *_, out in levels]
         for ei, skip, out in reversed(levels):

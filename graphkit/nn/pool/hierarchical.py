@@ -16,7 +16,7 @@ from torch_geometric.nn import ASAPooling, EdgePooling, SAGPooling, TopKPooling
 from torch_geometric.nn.pool import global_max_pool, global_mean_pool
 
 from graphkit._checks import check_choice, check_range
-from graphkit.nn.pool.gpn import GNNBlock, GraphParsingPool
+from graphkit.nn.pool.gpn import GNNBlock, GraphParsingPool, batch_and_count
 from graphkit.registry import MODELS, POOLS
 
 POOLS.register("topk", TopKPooling)
@@ -100,10 +100,7 @@ class PooledGNN(torch.nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None,
                 batch: Tensor | None = None, num_graphs: int | None = None) -> Tensor:
-        if batch is None:
-            batch = x.new_zeros(x.size(0), dtype=torch.long)
-        if num_graphs is None:
-            num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+        batch, num_graphs = batch_and_count(x, batch, num_graphs)
         h = torch.relu(self.lin_in(x))
         out = 0
         for block, pool in zip(self.blocks, self.pools):
