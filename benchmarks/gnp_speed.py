@@ -25,10 +25,17 @@ from torch_geometric.nn.aggr import PowerMeanAggregation, SoftmaxAggregation
 from graphkit.nn.aggr import GNP
 
 
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def timed(fn) -> float:
     gc.collect()
+    _sync()
     t = time.perf_counter()
     fn()
+    _sync()
     return time.perf_counter() - t
 
 
@@ -43,12 +50,15 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="profile one GNP layer pass")
     ap.add_argument("--layers", nargs="+", default=None, help="subset of the layer names")
     ap.add_argument("--out", default=None, help="append one JSON line with the figures")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA)")
     args = ap.parse_args()
+    dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     C = args.channels
-    edge_index = torch.randint(0, args.nodes, (2, args.edges))
-    x = torch.randn(args.nodes, C)
+    edge_index = torch.randint(0, args.nodes, (2, args.edges), device=dev)
+    x = torch.randn(args.nodes, C, device=dev)
     makers = {
         "sum": lambda: "sum",
         "gnp (signed)": lambda: GNP(C, init="mean"),
@@ -57,12 +67,14 @@ def main() -> None:
         "softmax(learn=True)": lambda: SoftmaxAggregation(learn=True, channels=C),
     }
     names = args.layers or list(makers)
-    layers = {name: SAGEConv(C, C, aggr=makers[name]()) for name in names}
+    layers = {name: SAGEConv(C, C, aggr=makers[name]()).to(dev) for name in names}
     calls = {name: (torch.compile(conv) if args.compile else conv) for name, conv in layers.items()}
 
     def step(name: str) -> None:
         layers[name].zero_grad()
-        calls[name](x, edge_index).square().mean().backward()
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.amp):
+            out = calls[name](x, edge_index)
+        out.float().square().mean().backward()
 
     warm = {name: timed(lambda n=name: step(n)) for name in names}    # includes compilation
     for name in names:                                                 # settle (recompiles)
@@ -72,11 +84,11 @@ def main() -> None:
         for name in names:
             times[name].append(timed(lambda n=name: step(n)))
     # lower bound: one log and one exp over |E| x 2F values (no scatter, no gather, no backward)
-    vals = torch.rand(args.edges, 2 * C) + 0.5
+    vals = torch.rand(args.edges, 2 * C, device=dev) + 0.5
     bound = min(timed(lambda: vals.log().exp()) for _ in range(args.reps))
     base = statistics.median(times["sum"]) if "sum" in times else float("nan")
     print(f"E={args.edges:,} N={args.nodes:,} C={C} threads={args.threads} reps={args.reps} "
-          f"compile={args.compile} torch={torch.__version__}")
+          f"compile={args.compile} device={dev} amp={args.amp} torch={torch.__version__}")
     print("| layer (SAGEConv, fwd+bwd) | median s | min s | x sum | first call s |")
     print("|---|---|---|---|---|")
     for name, ts in times.items():

@@ -39,7 +39,7 @@ def rss_mb() -> float:
 
 
 def epoch_worker(dataset: str, method: str, repeats: int, hidden: int,
-                 mem_batches: int = 8) -> dict:
+                 mem_batches: int = 8, device: str = "cpu") -> dict:
     """Runs in a subprocess: train ``repeats`` epochs and report times and memory."""
     from torch_geometric.loader import DataLoader
 
@@ -57,13 +57,18 @@ def epoch_worker(dataset: str, method: str, repeats: int, hidden: int,
     else:
         model = PooledGNN(ds.num_features, hidden, out_dim, num_layers=3, dropout=0.1,
                           pool=method)
+    dev = torch.device(device)
+    model = model.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     parse_s = [0.0]
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     def timed(f):
         def g(*a, **k):
+            sync()
             t = time.perf_counter()
             r = f(*a, **k)
+            sync()
             parse_s[0] += time.perf_counter() - t
             return r
         return g
@@ -79,16 +84,20 @@ def epoch_worker(dataset: str, method: str, repeats: int, hidden: int,
         loss.backward()
         opt.step()
 
-    step(next(iter(loader)))                                    # warm-up
+    step(next(iter(loader)).to(dev))                            # warm-up
     times, shares, levels = [], [], []
     for _ in range(repeats):
         parse_s[0] = 0.0
-        batches = list(loader)
+        batches = [b.to(dev) for b in loader]
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        sync()
         t0 = time.perf_counter()
         for b in batches:
             step(b)
             if method == "gpn":
                 levels.append(len(model.last_parse))
+        sync()
         dt = time.perf_counter() - t0
         times.append(dt)
         shares.append(parse_s[0] / dt)
@@ -115,7 +124,9 @@ def epoch_worker(dataset: str, method: str, repeats: int, hidden: int,
             "parse_share": statistics.median(shares) if method == "gpn" else None,
             "peak_rss_growth_mb": rss_mb() - base, "peak_rss_mb": rss_mb(),
             "mean_levels": sum(levels) / len(levels) if levels else None,
-            "hidden": hidden, "batches": len(loader)}
+            "hidden": hidden, "batches": len(loader), "device": str(dev),
+            "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda"
+            else None}
 
 
 def make_graphs(kind: str, n: int, count: int, gen: torch.Generator):
@@ -175,11 +186,13 @@ def main() -> None:
     p.add_argument("--parts", default="parse,epoch")
     p.add_argument("--out", default="benchmarks/results/gpn_speed.jsonl")
     p.add_argument("--table-only", action="store_true")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (epoch part)")
     p.add_argument("--worker", nargs=2, default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     torch.set_num_threads(1)
     if a.worker:
-        print(json.dumps(epoch_worker(a.worker[0], a.worker[1], a.repeats, a.hidden)))
+        print(json.dumps(epoch_worker(a.worker[0], a.worker[1], a.repeats, a.hidden,
+                                      device=a.device)))
         return
     out = Path(a.out)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.is_file() else []
@@ -200,7 +213,8 @@ def main() -> None:
                 if (ds, m) in done:
                     continue
                 res = subprocess.run([sys.executable, __file__, "--worker", ds, m,
-                                      "--repeats", str(a.repeats), "--hidden", str(a.hidden)],
+                                      "--repeats", str(a.repeats), "--hidden", str(a.hidden),
+                                      "--device", a.device],
                                      capture_output=True, text=True, check=True)
                 r = json.loads(res.stdout.strip().splitlines()[-1])
                 emit(r)

@@ -70,11 +70,12 @@ def evaluate(task, model) -> dict:
 def run_one(dataset: str, method: str, split: int, args) -> dict:
     data, spec = load(dataset)
     raw = {"name": "bench", "out_dir": "/tmp", "data": {"name": dataset}, **recipe(method, dataset, args)}
-    raw["train"].update(val_ratio=0.05, seeds=[0], device="cpu")
+    raw["train"].update(val_ratio=0.05, seeds=[0], device=args.device)
     cfg = from_dict(raw)
     torch.manual_seed(split)
-    task = make_task(data, spec, split, cfg, torch.device("cpu"), seed=0)
-    model = task.build_model()
+    dev = torch.device(args.device)
+    task = make_task(data, spec, split, cfg, dev, seed=0)
+    model = task.build_model().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
     every = args.gae_eval_every if method == "gae" else 1
     best, hist, t0, t_train = None, [], time.perf_counter(), 0.0
@@ -93,7 +94,7 @@ def run_one(dataset: str, method: str, split: int, args) -> dict:
             "test_auc": best["test_auc"], "test_ap": best["test_ap"], "val_auc": best["val_auc"],
             "best_epoch": best["epoch"], "epochs": cfg.train.epochs,
             "max_steps_per_epoch": cfg.train.max_steps_per_epoch, "lr": cfg.train.lr,
-            "train_s": t_train, "total_s": time.perf_counter() - t0, "history": hist,
+            "train_s": t_train, "device": str(dev), "total_s": time.perf_counter() - t0, "history": hist,
             "params": sum(p.numel() for p in model.parameters())}
 
 
@@ -108,6 +109,7 @@ def main() -> None:
     ap.add_argument("--gae-epochs", type=int, default=300)
     ap.add_argument("--gae-eval-every", type=int, default=10)
     ap.add_argument("--out", default="benchmarks/results/link_auc.jsonl")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     args = ap.parse_args()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     done = set()

@@ -44,6 +44,10 @@ DEFAULT_OUT = os.path.join(HERE, "results", "residual_depth.jsonl")
 DEPTHS = [2, 4, 8, 16, 32, 64]
 MAIN = ["none", "plain", "gcnii", "hc_dynamic", "laurel_lr"]
 OTHERS = ["preact", "rezero", "laurel_rw", "laurel_pa", "hc_static", "mhc", "jk_max"]
+#: the whole grid of issue #4 (``--plan full``): every kind, incl. graphkit's depth-scaled LAuReL-LR
+FULL = MAIN + OTHERS + ["laurel_lr_depth", "jk_cat", "jk_lstm", "dense"]
+#: pseudo-kinds: name -> (residual kind, extra keyword arguments)
+ALIASES = {"laurel_lr_depth": ("laurel_lr", {"rank": 16, "scale": "depth"})}
 NORM = {"none": "none", "gcnii": "none", "jk_cat": "none", "jk_max": "none",
         "jk_lstm": "none", "dense": "none"}
 KIND_KW = {"hc_static": {"num_streams": 4}, "hc_dynamic": {"num_streams": 4},
@@ -59,6 +63,11 @@ def plan(name: str) -> list[tuple[str, str, int, int]]:
         if (ds, k, L, s) not in runs)
     if name == "smoke":
         add("cora", ["none", "hc_dynamic", "gcnii"], [2, 4], [0])
+        return runs
+    if name == "full":   # 5 seeds x 6 depths x every kind x 3 datasets, seed-major
+        for seed in range(5):
+            for ds in ["cora", "citeseer", "csbm"]:
+                add(ds, FULL, DEPTHS[::-1], [seed])
         return runs
     # 1. the 64-layer collapse baseline and plain residual on Cora
     add("cora", ["none", "plain"], [64], [0])
@@ -90,6 +99,9 @@ VARIANTS = {
     # the same with row-normalised features (as PyG's gcn2_cora example and GCNII's code do)
     "gcnii_valloss_normfeat": {"kind": "gcnii", "epochs": 400, "patience": 100,
                                "select": "loss", "normalize_features": True},
+    # GCNII's full Cora protocol: row-normalised features, val-loss stopping, up to 1500 epochs
+    "gcnii_full": {"kind": "gcnii", "epochs": 1500, "patience": 100, "select": "loss",
+                   "normalize_features": True},
     # LAuReL-LR with the paper's LLM init of A (entries 1/sqrt(rD)): a smaller skip update
     "laurel_lr_colorth": {"kind": "laurel_lr", "kw": {"rank": 16, "init": "column_orthogonal"}},
     # LAuReL-LR with graphkit's depth-scaled skip update (I + BA/L)
@@ -106,19 +118,20 @@ def run_variant(data, dataset: str, name: str, depth: int, seed: int, args) -> d
     C = int(data.y.max()) + 1
     if v["kind"] == "gcnii":
         model = DeepGNN(data.num_features, 64, C, depth, conv="gcn", residual="gcnii",
-                        norm="none", dropout=0.6, **KIND_KW["gcnii"])
+                        norm="none", dropout=0.6, **KIND_KW["gcnii"]).to(data.x.device)
         res = train_node_classifier(model, data, lr=0.01, weight_decay=0.01,
                                     dense_weight_decay=5e-4, epochs=v["epochs"],
                                     patience=v["patience"], select=v["select"])
     else:
         model = DeepGNN(data.num_features, 64, C, depth, conv="gcn", residual=v["kind"],
-                        norm="layer", dropout=0.5, **v["kw"])
+                        norm="layer", dropout=0.5, **v["kw"]).to(data.x.device)
         res = train_node_classifier(model, data, lr=0.01, weight_decay=5e-4,
                                     epochs=args.epochs, patience=args.patience)
     diag = DiagnosticsRecorder(model).measure(data)
     return {"dataset": dataset, "kind": name, "depth": depth, "seed": seed, **res,
             "final_energy": diag["dirichlet_energy"][-1], "variant": v,
-            "energy_profile": diag["dirichlet_energy"], "threads": args.threads}
+            "energy_profile": diag["dirichlet_energy"], "threads": args.threads,
+            "device": str(data.x.device)}
 
 
 def run_one(data, dataset: str, kind: str, depth: int, seed: int, args) -> dict:
@@ -126,13 +139,14 @@ def run_one(data, dataset: str, kind: str, depth: int, seed: int, args) -> dict:
     num_classes = int(data.y.max()) + 1
     if kind == "gcnii":
         model = DeepGNN(data.num_features, 64, num_classes, depth, conv="gcn", residual="gcnii",
-                        norm="none", dropout=0.6, **KIND_KW["gcnii"])
+                        norm="none", dropout=0.6, **KIND_KW["gcnii"]).to(data.x.device)
         res = train_node_classifier(model, data, lr=0.01, weight_decay=0.01,
                                     dense_weight_decay=5e-4, epochs=args.gcnii_epochs,
-                                    patience=100)
+                                    patience=100, select=args.gcnii_select)
     else:
-        model = DeepGNN(data.num_features, 64, num_classes, depth, conv="gcn", residual=kind,
-                        norm=NORM.get(kind, "layer"), dropout=0.5, **KIND_KW.get(kind, {}))
+        residual, kw = ALIASES.get(kind, (kind, KIND_KW.get(kind, {})))
+        model = DeepGNN(data.num_features, 64, num_classes, depth, conv="gcn", residual=residual,
+                        norm=NORM.get(kind, "layer"), dropout=0.5, **kw).to(data.x.device)
         res = train_node_classifier(model, data, lr=0.01, weight_decay=5e-4,
                                     epochs=args.epochs, patience=args.patience)
     rec = DiagnosticsRecorder(model)
@@ -140,6 +154,8 @@ def run_one(data, dataset: str, kind: str, depth: int, seed: int, args) -> dict:
     rec.remove()
     return {"dataset": dataset, "kind": kind, "depth": depth, "seed": seed, **res,
             "max_epochs": args.gcnii_epochs if kind == "gcnii" else args.epochs,
+            "device": str(data.x.device), "normalize_features": args.normalize_features,
+            "gcnii_select": args.gcnii_select,
             "patience": 100 if kind == "gcnii" else args.patience, "threads": args.threads,
             "final_energy": diag["dirichlet_energy"][-1],
             "final_energy_ratio": diag["energy_ratio"][-1],
@@ -156,7 +172,8 @@ def sweep(args) -> None:
             for line in f:
                 r = json.loads(line)
                 done.add((r["dataset"], r["kind"], r["depth"], r["seed"]))
-    runs = [r for r in plan(args.plan) if r not in done]
+    i_shard, n_shards = (int(v) for v in args.shard.split("/"))
+    runs = [r for r in plan(args.plan)[i_shard::n_shards] if r not in done]
     t_start = time.perf_counter()
     cache: dict[str, object] = {}
     print(f"{len(runs)} runs to do ({len(done)} already in {args.out})", flush=True)
@@ -167,7 +184,11 @@ def sweep(args) -> None:
                   f"{len(runs) - i} runs left undone", flush=True)
             break
         if ds not in cache:
-            cache[ds] = load(ds)
+            data = load(ds)
+            if args.normalize_features and ds != "csbm":
+                from torch_geometric.transforms import NormalizeFeatures
+                data = NormalizeFeatures()(data)
+            cache[ds] = data.to(args.device)
         r = run_one(cache[ds], ds, kind, depth, seed, args)
         with open(args.out, "a") as f:
             f.write(json.dumps(r) + "\n")
@@ -199,7 +220,7 @@ def report(args) -> None:
         sub = [r for r in rows if r["dataset"] == ds]
         if not sub:
             continue
-        kinds = [k for k in MAIN + OTHERS if any(r["kind"] == k for r in sub)]
+        kinds = [k for k in FULL if any(r["kind"] == k for r in sub)]
         depths = sorted({r["depth"] for r in sub})
         out.append(f"\n**{ds}**: test accuracy %, mean±std (seeds) | final-layer Dirichlet "
                    f"energy (sqrt, mean)\n")
@@ -229,24 +250,31 @@ def report(args) -> None:
         axes[0].legend(fontsize=7, ncol=2)
         fig.suptitle(f"{ds}: depth sweep (DeepGNN, GCN convs)")
         fig.tight_layout()
-        fig.savefig(os.path.join(fig_dir, f"residual_depth_{ds}.png"), dpi=110)
+        fig.savefig(os.path.join(fig_dir, f"residual_depth{args.tag}_{ds}.png"), dpi=110)
         plt.close(fig)
         prof = {r["kind"]: {"depth": list(range(len(r["energy_profile"]))),
                             "dirichlet_energy": r["energy_profile"]}
                 for r in sub if r["depth"] == max(depths) and r["seed"] == 0}
         if prof:
-            plot_energy_vs_depth(prof, os.path.join(fig_dir, f"residual_energy_{ds}.png"),
+            plot_energy_vs_depth(prof, os.path.join(fig_dir, f"residual_energy{args.tag}_{ds}.png"),
                                  title=f"{ds}: energy per layer, trained {max(depths)}-layer "
                                        f"models (seed 0)")
     text = "\n".join(out)
     print(text)
-    with open(os.path.join(HERE, "results", "residual_depth.md"), "w") as f:
+    with open(os.path.join(HERE, "results", f"residual_depth{args.tag}.md"), "w") as f:
         f.write(text + "\n")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--plan", default="default", choices=["default", "smoke"])
+    ap.add_argument("--plan", default="default", choices=["default", "smoke", "full"])
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--shard", default="0/1", help="I/N: run every N-th planned run from the I-th")
+    ap.add_argument("--normalize-features", action="store_true",
+                    help="row-normalise Cora / CiteSeer features (PyG's and GCNII's convention)")
+    ap.add_argument("--gcnii-select", default="acc", choices=["acc", "loss"],
+                    help="GCNII early stopping on validation accuracy or loss (GCNII's rule)")
+    ap.add_argument("--tag", default="", help="suffix of the report's markdown and figure names")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--epochs", type=int, default=150)
     ap.add_argument("--patience", type=int, default=30)
@@ -263,8 +291,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
     if args.variant:
-        data = load(args.dataset)
-        out = os.path.join(HERE, "results", f"residual_variant_{args.variant}.jsonl")
+        data = load(args.dataset).to(args.device)
+        out = (args.out if args.out != DEFAULT_OUT
+               else os.path.join(HERE, "results", f"residual_variant_{args.variant}.jsonl"))
         for seed in args.seeds:
             r = run_variant(data, args.dataset, args.variant, args.depth, seed, args)
             with open(out, "a") as f:

@@ -26,6 +26,7 @@ import time
 import warnings
 
 import torch
+from torch_geometric.data import Data
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _residual_common import load
@@ -57,6 +58,18 @@ def saved_activation_bytes(model, data) -> int:
     return sum(seen.values())
 
 
+def random_graph(spec: str) -> Data:
+    """``random:N:E``: a uniform random graph with a Planetoid-like split, for timing only."""
+    _, n, e = spec.split(":")
+    n, e = int(n), int(e)
+    g = torch.Generator().manual_seed(0)
+    ei = torch.randint(0, n, (2, e), generator=g)
+    y = torch.randint(0, 8, (n,), generator=g)
+    train = torch.zeros(n, dtype=torch.bool)
+    train[: n // 10] = True
+    return Data(x=torch.randn(n, 128, generator=g), edge_index=ei, y=y, train_mask=train)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--depth", type=int, default=16)
@@ -65,17 +78,22 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--kinds", nargs="*", default=KINDS)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "residual_overhead.json"))
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--dataset", default="cora",
+                    help="cora, or random:N:E (N nodes, E directed edges, 128 features, 8 classes)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
-    data = load("cora")
+    dev = torch.device(args.device)
+    data = random_graph(args.dataset) if args.dataset.startswith("random:") else load(args.dataset)
+    data = data.to(dev)
     C = int(data.y.max()) + 1
     models, opts = {}, {}
     for k in args.kinds:
         torch.manual_seed(0)
         norm = "none" if k in ("none", "gcnii", "jk_max", "dense") else "layer"
         models[k] = DeepGNN(data.num_features, args.hidden, C, args.depth, residual=k,
-                            norm=norm, dropout=0.5, **KW.get(k, {}))
+                            norm=norm, dropout=0.5, **KW.get(k, {})).to(dev)
         opts[k] = torch.optim.Adam(models[k].parameters(), lr=0.01)
 
     def step(k):
@@ -90,10 +108,20 @@ def main() -> None:
         step(k)
         step(k)
     times: dict[str, list[float]] = {k: [] for k in args.kinds}
-    for _ in range(args.rounds):
+    peak_mb: dict[str, float] = {}
+    for r in range(args.rounds):
         for k in args.kinds:
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+                if r == 0:
+                    torch.cuda.reset_peak_memory_stats()
+                    base_alloc = torch.cuda.memory_allocated()
             t = time.perf_counter()
             step(k)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+                if r == 0:
+                    peak_mb[k] = (torch.cuda.max_memory_allocated() - base_alloc) / 2**20
             times[k].append(time.perf_counter() - t)
     res = {}
     pre_t = statistics.median(times["preact"]) if "preact" in times else float("nan")
@@ -105,15 +133,20 @@ def main() -> None:
         params = sum(p.numel() for p in models[k].parameters())
         res[k] = {"step_ms": 1000 * t, "time_ratio": t / base_t, "time_vs_preact": t / pre_t,
                   "activation_MB": mem / 2**20, "memory_ratio": mem / base_m,
+                  "cuda_step_peak_MB": peak_mb.get(k),
                   "params": params, "extra_params_vs_plain": params - sum(
                       p.numel() for p in models["plain"].parameters())}
     meta = {"depth": args.depth, "hidden": args.hidden, "rounds": args.rounds,
-            "threads": args.threads, "dataset": "cora", "load_avg": os.getloadavg()}
+            "threads": args.threads, "dataset": args.dataset, "device": str(dev),
+            "load_avg": os.getloadavg(), "torch": torch.__version__}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump({"meta": meta, "results": res}, f, indent=1)
-    print(f"depth {args.depth}, hidden {args.hidden}, {args.rounds} interleaved rounds, "
-          f"{args.threads} thread(s), load average at the end {meta['load_avg']}")
+    print(f"{args.dataset} on {dev}, depth {args.depth}, hidden {args.hidden}, {args.rounds} "
+          f"interleaved rounds, {args.threads} thread(s), load average {meta['load_avg']}")
+    if peak_mb:
+        print("CUDA peak MB of one training step (above the resident tensors): " + ", ".join(
+            f"{k} {v:.0f}" for k, v in peak_mb.items()))
     print("| kind | step ms (median) | time vs plain | time vs preact | activation MB | "
           "memory vs plain | extra params |")
     print("|---|---|---|---|---|---|---|")

@@ -41,6 +41,7 @@ class InputEncoder(torch.nn.Module):
         check_choice("InputEncoder", "kind", kind, self.KINDS)
         self.kind, self.channels, self.num_nodes = kind, channels, num_nodes
         self.module: torch.nn.Module | None = None
+        self.register_buffer("_anchor", torch.empty(0), persistent=False)  # follows .to(device)
         if kind == "embedding":
             if not num_nodes:
                 raise ValueError("InputEncoder: kind='embedding' needs 'num_nodes' >= 1; "
@@ -72,7 +73,7 @@ class InputEncoder(torch.nn.Module):
             ids = n_id if n_id is not None else torch.arange(num_nodes, device=self.module.weight.device)
             return self.module(ids)
         if self.kind == "ones":
-            return torch.ones(num_nodes, 1, device=x.device if x is not None else None)
+            return torch.ones(num_nodes, 1, device=self._anchor.device)
         return self.module(x.long())
 
     def __repr__(self) -> str:
