@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,8 @@ def run(name: str, cfg: str, overrides: list[str], mode: str, work: Path, timeou
            str(CONFIGS / cfg), *overrides, *MODE_OVERRIDES[mode]]
     t = time.perf_counter()
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           check=False)
     except subprocess.TimeoutExpired:
         return {"run": name, "mode": mode, "error": f"timeout after {timeout}s"}
     wall = time.perf_counter() - t
