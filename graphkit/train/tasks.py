@@ -6,6 +6,7 @@ the same loop (selection, early stopping, checkpoints) whatever the task.
 """
 from __future__ import annotations
 
+import dataclasses
 from contextlib import nullcontext
 from typing import Any
 
@@ -256,8 +257,23 @@ class LinkTask(Task):
         self._link_sampler = None
 
     def build_model(self):
-        return build_task_model("link", self.cfg.model, self.spec.num_features, 1,
-                                num_nodes=self.graph.num_nodes, has_x=self.graph.x is not None)
+        return build_task_model("link", self._resolve_sort_k(self.cfg.model), self.spec.num_features,
+                                1, num_nodes=self.graph.num_nodes, has_x=self.graph.x is not None)
+
+    def _resolve_sort_k(self, m):
+        """SEAL's sort-pooling size from the data: ``head_kwargs.sort_k`` given as a fraction
+        (``0.6``) becomes that quantile of the training links' subgraph sizes (positives and the
+        split's fixed training negatives, over the training graph)."""
+        k = m.head_kwargs.get("sort_k") if m.head == "seal" else None
+        if not isinstance(k, float):
+            return m
+        from graphkit.nn.link.seal import sort_k_percentile
+        kw = m.head_kwargs
+        links = torch.cat(self.pairs["train"], dim=1)
+        k_int = sort_k_percentile(self.graph.edge_index, self.graph.num_nodes, links,
+                                  kw.get("num_hops", 2), percentile=k,
+                                  max_nodes_per_hop=kw.get("max_nodes_per_hop"))
+        return dataclasses.replace(m, head_kwargs={**kw, "sort_k": k_int})
 
     def train_epoch(self, model, optimizer, epoch):
         model.train()

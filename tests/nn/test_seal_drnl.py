@@ -1,4 +1,6 @@
 """DRNL labels (table values, BFS distances vs networkx) and the SEAL head's edge cases."""
+import math
+
 import networkx as nx
 import pytest
 import torch
@@ -83,3 +85,50 @@ def test_seal_head_edge_cases(pooling):
     head.train()
     head(z, pairs, g).sum().backward()
     assert all(torch.isfinite(p.grad).all() for p in head.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("q", [0.1, 0.6, 1.0])
+def test_sort_k_percentile_matches_per_link_khop(seed, q):
+    from torch_geometric.utils import k_hop_subgraph, to_undirected
+
+    from graphkit.nn.link import sort_k_percentile
+    g = torch.Generator().manual_seed(seed)
+    n = 40
+    ei = to_undirected(torch.randint(0, n, (2, 70), generator=g), num_nodes=n)
+    ei = ei[:, ei[0] != ei[1]]
+    links = torch.randint(0, n, (2, 30), generator=g)
+    links = links[:, links[0] != links[1]]
+    sizes = sorted(k_hop_subgraph(links[:, b], 2, ei, num_nodes=n)[0].numel()
+                   for b in range(links.size(1)))                 # naive: one BFS per link
+    want = max(3, sizes[math.ceil(q * len(sizes)) - 1])
+    assert sort_k_percentile(ei, n, links, 2, percentile=q, min_k=3, chunk_size=7) == want
+
+
+def test_sort_k_percentile_rejects_bad_input():
+    from graphkit.nn.link import sort_k_percentile
+    ei = torch.tensor([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="'percentile' must be in"):
+        sort_k_percentile(ei, 2, torch.tensor([[0], [1]]), percentile=1.5)
+    with pytest.raises(ValueError, match="'links' must be a non-empty"):
+        sort_k_percentile(ei, 2, torch.empty(2, 0, dtype=torch.long))
+
+
+def test_trainer_resolves_fractional_sort_k_from_training_links(tmp_path):
+    """``head_kwargs.sort_k: 0.6`` becomes SEAL's 60th-percentile subgraph size, an integer."""
+    from graphkit.config import from_dict
+    from graphkit.data import load
+    from graphkit.nn.link import sort_k_percentile
+    from graphkit.train.tasks import make_task
+    data, spec = load("random-link")
+    cfg = from_dict({"name": "t", "out_dir": str(tmp_path),
+                     "model": {"name": "identity", "input_encoder": "ones", "head": "seal",
+                               "head_kwargs": {"in_channels": 1, "sort_k": 0.6,
+                                               "num_hops": 1}},
+                     "train": {"loader": "links", "batch_size": 64}})
+    task = make_task(data, spec, 0, cfg, torch.device("cpu"), 0)
+    head = task.build_model().head
+    want = sort_k_percentile(task.graph.edge_index, task.graph.num_nodes,
+                             torch.cat(task.pairs["train"], 1), 1, percentile=0.6)
+    assert isinstance(head.sort_k, int) and head.sort_k == want >= 10
+    assert cfg.model.head_kwargs["sort_k"] == 0.6                    # the config is not mutated

@@ -17,6 +17,7 @@ or the centre product :math:`h_i \odot h_j`, and an MLP gives the logit.
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 from torch import Tensor
@@ -26,7 +27,32 @@ from graphkit._checks import check_choice, check_edge_index, check_range
 from graphkit.nn.link.subgraph import CSRCache, EnclosingSubgraphs, enclosing_subgraphs
 from graphkit.registry import HEADS
 
-__all__ = ["SEALHead", "drnl_from_distances", "drnl_labels", "subgraph_distances"]
+__all__ = ["SEALHead", "drnl_from_distances", "drnl_labels", "sort_k_percentile",
+           "subgraph_distances"]
+
+
+def sort_k_percentile(edge_index: Tensor, num_nodes: int, links: Tensor, num_hops: int = 2, *,
+                      percentile: float = 0.6, max_nodes_per_hop: int | None = None,
+                      min_k: int = 10, chunk_size: int = 4096) -> int:
+    r"""SEAL's choice of the sort-pooling size: the ``percentile`` quantile of the enclosing
+    subgraph sizes of ``links`` (SEAL: the training links, positives and negatives, 0.6),
+    :math:`k = s_{(\lceil q B \rceil)}` over the sorted sizes :math:`s_{(1)} \le \dots \le
+    s_{(B)}`, and at least ``min_k`` (SEAL: 10, what DGCNN's 1-D convolutions need)."""
+    owner = "sort_k_percentile"
+    if not 0.0 < percentile <= 1.0:
+        raise ValueError(f"{owner}: 'percentile' must be in (0, 1]; got {percentile!r}")
+    if links.dim() != 2 or links.size(0) != 2 or links.size(1) == 0:
+        raise ValueError(f"{owner}: 'links' must be a non-empty (2, B) tensor; "
+                         f"got shape {tuple(links.shape)}")
+    csr = CSRCache().get(edge_index, num_nodes)
+    sizes = []
+    for chunk in links.split(chunk_size, dim=1):      # bounded memory on large link sets
+        sub = enclosing_subgraphs(edge_index, num_nodes, chunk, num_hops, candidate="remove",
+                                  max_nodes_per_hop=max_nodes_per_hop, csr=csr)
+        sizes.append(torch.bincount(sub.batch, minlength=sub.num_subgraphs))
+    sizes = torch.cat(sizes).sort().values
+    k = int(sizes[math.ceil(percentile * sizes.numel()) - 1])
+    return max(min_k, k)
 
 
 def subgraph_distances(sub: EnclosingSubgraphs) -> Tensor:
@@ -83,7 +109,9 @@ class SEALHead(torch.nn.Module):
         max_nodes_per_hop (int, optional): random cap per hop. (default: :obj:`None`)
         pooling (str): ``"sort"`` (DGCNN: SortAggregation + 1-D convolutions), ``"sum"`` or
             ``"center"`` (:math:`h_i \odot h_j`). (default: ``"sort"``)
-        sort_k (int): nodes kept by sort pooling. (default: :obj:`30`)
+        sort_k (int): nodes kept by sort pooling; SEAL's data-dependent choice is
+            :func:`sort_k_percentile` (the trainer applies it when ``head_kwargs.sort_k`` is a
+            fraction such as ``0.6``). (default: :obj:`30`)
         num_labels (int): DRNL labels embedded (larger labels are clipped). (default: :obj:`50`)
         use_feature (bool): concatenate ``z`` to the label embedding. (default: :obj:`True`)
         dropout (float): dropout before the last layer. (default: :obj:`0.5`)
