@@ -64,6 +64,11 @@ def plan(name: str) -> list[tuple[str, str, int, int]]:
     if name == "smoke":
         add("cora", ["none", "hc_dynamic", "gcnii"], [2, 4], [0])
         return runs
+    if name == "deep64":  # more seeds of the 64-layer Cora row (seed 0 came from the H200 grid)
+        for seed in range(1, 5):
+            add("cora", ["none", "plain", "preact", "hc_dynamic", "hc_static", "laurel_pa",
+                         "laurel_rw", "laurel_lr_depth"], [64], [seed])
+        return runs
     if name == "full":   # 5 seeds x 6 depths x every kind x 3 datasets, seed-major
         for seed in range(5):
             for ds in ["cora", "citeseer", "csbm"]:
@@ -267,7 +272,7 @@ def report(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--plan", default="default", choices=["default", "smoke", "full"])
+    ap.add_argument("--plan", default="default", choices=["default", "smoke", "full", "deep64"])
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     ap.add_argument("--shard", default="0/1", help="I/N: run every N-th planned run from the I-th")
     ap.add_argument("--normalize-features", action="store_true",
