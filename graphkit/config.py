@@ -57,7 +57,8 @@ class ModelConfig:
         readout: graph readout (``READOUTS``) for graph tasks.
         head: link head (``HEADS``) for link tasks, ``"auto"`` picks ``"dot"``.
         input_encoder: for graphs without features: ``"embedding"`` (a learned vector per node),
-            ``"degree"`` (one-hot degree) or ``"ones"``; ``"auto"`` uses the features when present.
+            ``"degree"`` (one-hot degree) or ``"ones"``; ``"auto"`` uses the features when present;
+            ``"vgae"`` (link tasks): unsupervised VGAE embeddings of the training graph.
         kwargs: passed on to the backbone (e.g. ``residual: rezero``, ``norm: batch``, ``aggr: gnp``).
         head_kwargs: passed on to the link head (e.g. ``walk_len: 7`` for ``walkpool``).
     """
@@ -150,7 +151,7 @@ _CHOICES = {
     ("train", "optimizer"): {"adam", "adamw", "sgd"},
     ("train", "loader"): {"full", "neighbor", "links"},
     ("train", "select"): {"metric", "loss"},
-    ("model", "input_encoder"): {"auto", "embedding", "degree", "ones"},
+    ("model", "input_encoder"): {"auto", "embedding", "degree", "ones", "vgae"},
 }
 _POSITIVE = {("train", "epochs"), ("model", "hidden_channels"), ("model", "num_layers"),
              ("train", "batch_size")}

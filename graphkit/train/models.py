@@ -172,6 +172,9 @@ def build_task_model(task: str, cfg_model, num_features: int, num_outputs: int,
     """Assemble the model for ``task`` ("node" | "graph" | "link") from a ``ModelConfig``."""
     m = cfg_model
     kind = m.input_encoder
+    if kind == "vgae":
+        raise ValueError(f"config key 'model.input_encoder' is 'vgae' (pretrained link "
+                         f"embeddings), which only link tasks support; got a {task} task")
     if kind == "auto":
         kind = "atom" if atom_features else ("identity" if has_x else "embedding")
     elif kind == "degree":

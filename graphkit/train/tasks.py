@@ -257,8 +257,22 @@ class LinkTask(Task):
         self._link_sampler = None
 
     def build_model(self):
-        return build_task_model("link", self._resolve_sort_k(self.cfg.model), self.spec.num_features,
-                                1, num_nodes=self.graph.num_nodes, has_x=self.graph.x is not None)
+        m, num_features = self._resolve_sort_k(self.cfg.model), self.spec.num_features
+        if m.input_encoder == "vgae":
+            m, num_features = self._pretrained_features(m)
+        return build_task_model("link", m, num_features, 1, num_nodes=self.graph.num_nodes,
+                                has_x=self.graph.x is not None)
+
+    def _pretrained_features(self, m):
+        """``model.input_encoder: vgae``: the node features become unsupervised VGAE embeddings
+        of the training graph (WalkPool's input on attributed graphs), computed once per task."""
+        if getattr(self, "_pretrained", None) is None:
+            from graphkit.nn.link.autoencoder import pretrain_embeddings
+            x = self.graph.x if self.graph.x is not None else torch.ones(
+                self.graph.num_nodes, 1, device=self.device)
+            self._pretrained = pretrain_embeddings(x, self.graph.edge_index, seed=self.seed)
+            self.graph.x = self._pretrained
+        return dataclasses.replace(m, input_encoder="identity"), self._pretrained.size(1)
 
     def _resolve_sort_k(self, m):
         """SEAL's sort-pooling size from the data: ``head_kwargs.sort_k`` given as a fraction

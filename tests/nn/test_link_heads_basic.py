@@ -72,3 +72,40 @@ def test_registered_and_built_from_config():
     g = Data(x=torch.randn(6, 5), edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=6)
     out = model(g, torch.tensor([[0, 5, 4], [1, 5, 3]]))      # 3, 4, 5 are isolated
     assert out.shape == (3,) and torch.isfinite(out).all()
+
+
+def test_pretrained_vgae_features_use_training_edges_only(tmp_path):
+    """``input_encoder: vgae``: the link model sees the unsupervised embeddings of the task's
+    training graph (message-passing edges only), computed once per task."""
+    from graphkit.data import load
+    from graphkit.nn.link import pretrain_embeddings
+    from graphkit.train.tasks import make_task
+    data, spec = load("random-link")
+    cfg = from_dict({"name": "t", "out_dir": str(tmp_path),
+                     "model": {"name": "identity", "input_encoder": "vgae", "head": "dot"}})
+    task = make_task(data, spec, 0, cfg, torch.device("cpu"), 0)
+    model = task.build_model()
+    x = task.graph.x
+    assert x.shape == (task.graph.num_nodes, 16) and torch.isfinite(x).all()
+    ones = torch.ones(task.graph.num_nodes, 1)
+    assert torch.equal(x, pretrain_embeddings(ones if data.x is None else data.x,
+                                              task.graph.edge_index, seed=0))
+    assert torch.equal(model.encode(task.graph), x)               # identity backbone passes it on
+    task.build_model()
+    assert task.graph.x is x                                       # computed once per task
+    with pytest.raises(ValueError, match="only link tasks"):
+        build_task_model("node", cfg.model, num_features=5, num_outputs=2)
+
+
+def test_pretrain_embeddings_separate_communities():
+    """Two cliques joined by one edge: VGAE embeddings of same-clique nodes are closer."""
+    from graphkit.nn.link import pretrain_embeddings
+    a = torch.combinations(torch.arange(6)).t()
+    ei = torch.cat([a, a + 6, torch.tensor([[5], [6]])], 1)
+    ei = torch.cat([ei, ei.flip(0)], 1)
+    z = pretrain_embeddings(torch.eye(12), ei, epochs=150, seed=1)
+    d = torch.cdist(z, z)
+    same = d[:6, :6].mean() + d[6:, 6:].mean()
+    assert same / 2 < d[:6, 6:].mean()
+    with pytest.raises(ValueError, match="'epochs'"):
+        pretrain_embeddings(torch.eye(3), ei[:, :2], epochs=0)

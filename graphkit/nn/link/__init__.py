@@ -2,6 +2,7 @@
 from graphkit.nn.link.autoencoder import (
            GraphAutoEncoder,
            kl_normal,
+           pretrain_embeddings,
            regularization_loss,
 )
 from graphkit.nn.link.dot import DotHead
@@ -13,5 +14,5 @@ from graphkit.nn.link.walkpool import WalkPool, walk_profile, walk_profile_dense
 
 __all__ = ["DotHead", "EnclosingSubgraphs", "GraphAutoEncoder", "HadamardMLPHead", "LLPConfig",
            "MLPLinkPredictor", "SEALHead", "TeacherScores", "WalkPool", "distill", "drnl_labels",
-           "enclosing_subgraphs", "kl_normal", "regularization_loss", "sort_k_percentile", "walk_profile",
+           "enclosing_subgraphs", "kl_normal", "pretrain_embeddings", "regularization_loss", "sort_k_percentile", "walk_profile",
            "walk_profile_dense"]

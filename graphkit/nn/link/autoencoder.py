@@ -181,3 +181,49 @@ def regularization_loss(model: torch.nn.Module) -> Tensor | None:
         if r is not None:
             total = r if total is None else total + r
     return total
+
+
+def pretrain_embeddings(x: Tensor, edge_index: Tensor, *, variational: bool = True,
+                        hidden_channels: int = 32, out_channels: int = 16, epochs: int = 200,
+                        lr: float = 0.01, seed: int = 0) -> Tensor:
+    r"""Unsupervised node embeddings: train a 2-layer GCN (V)GAE to reconstruct ``edge_index``
+    (inner-product decoder, BCE on the edges and as many fresh uniformly random node pairs each
+    epoch as negatives, plus the KL term for a VGAE: Kipf and Welling's recipe) and return
+    :math:`\boldsymbol\mu`, detached, ``(N, out_channels)``: what WalkPool's paper feeds its
+    head on attributed graphs. Deterministic for a given ``seed`` (own generator; the global RNG
+    is left as it was).
+
+    Only the edges passed here are seen: for a link split pass the training graph, never the
+    validation or test links.
+    """
+    owner = "pretrain_embeddings"
+    check_range(owner, "epochs", epochs, low=1, integer=True)
+    check_range(owner, "out_channels", out_channels, low=1, integer=True)
+    if x.dim() != 2:
+        raise ValueError(f"{owner}: 'x' must be (num_nodes, features); got shape {tuple(x.shape)}")
+    n = x.size(0)
+    devices = [x.device] if x.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):       # the reparameterisation noise
+        torch.manual_seed(seed)
+        gen = torch.Generator(device=x.device).manual_seed(seed)
+        model = GraphAutoEncoder(x.size(1), hidden_channels, out_channels, 2,
+                                 variational=variational).to(x.device)
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        x = x.float()
+        for _ in range(epochs):
+            model.train()
+            opt.zero_grad()
+            z = model(x, edge_index)
+            neg = torch.randint(0, n, (2, edge_index.size(1)), generator=gen, device=x.device)
+            pos_logit = (z[edge_index[0]] * z[edge_index[1]]).sum(-1)
+            neg_logit = (z[neg[0]] * z[neg[1]]).sum(-1)
+            loss = (torch.nn.functional.binary_cross_entropy_with_logits(
+                        pos_logit, torch.ones_like(pos_logit))
+                    + torch.nn.functional.binary_cross_entropy_with_logits(
+                        neg_logit, torch.zeros_like(neg_logit)))
+            reg = model.regularization_loss()
+            (loss if reg is None else loss + reg).backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            return model(x, edge_index).detach()
