@@ -40,16 +40,17 @@ DEFAULT_REWIRINGS = "none,fosr,sdrf,borf,laser"
 
 
 #: the LASER paper's LRGB (Peptides) settings: 3 snapshots, rho = 0.5, 5 layers, BatchNorm, no
-#: dropout, AdamW lr 1e-3, batch 128 (its hidden 250 and 500 epochs are set by the caller)
+#: dropout, AdamW lr 1e-3, reduce-on-plateau (x0.5 after 20 epochs), batch 128 (its hidden 250
+#: and 500 epochs are set by the caller)
 PRESETS = {"lrgb": {"laser": {"num_snapshots": 3, "additions_factor": 0.5}, "layers": 5,
                     "dropout": 0.0, "norm": True, "optimizer": "adamw", "lr": 1e-3,
-                    "batch_size": 128}}
+                    "batch_size": 128, "scheduler": "plateau"}}
 
 
 def run(name: str, rewiring: str, epochs: int, hidden: int, layers: int, seed: int,
         out_root: str, backbone: str = "gcn", splits: str | list = "all", batch_size: int = 64,
         lr: float = 0.01, dropout: float = 0.5, norm: bool = False, optimizer: str = "adam",
-        laser_kw: dict | None = None) -> dict:
+        laser_kw: dict | None = None, scheduler: str = "none") -> dict:
     obj, spec = load(name)
     t0 = time.perf_counter()
     tf = REWIRINGS[rewiring]
@@ -70,7 +71,7 @@ def run(name: str, rewiring: str, epochs: int, hidden: int, layers: int, seed: i
                         hidden_channels=hidden, num_layers=layers, dropout=dropout,
                         readout="mean", kwargs=kw)
     graph = spec.task == "graph"
-    train = TrainConfig(epochs=epochs, lr=lr, optimizer=optimizer,
+    train = TrainConfig(epochs=epochs, lr=lr, optimizer=optimizer, scheduler=scheduler,
                         weight_decay=0.0 if graph else 5e-4, patience=0, batch_size=batch_size,
                         seeds=[seed], device="cpu", amp=False, checkpoint_every=0,
                         select="metric")
@@ -122,7 +123,8 @@ def main() -> None:
                         a.batch_size, a.lr, dropout=preset.get("dropout", 0.5),
                         norm=preset.get("norm", False),
                         optimizer=preset.get("optimizer", "adam"),
-                        laser_kw=preset.get("laser"))
+                        laser_kw=preset.get("laser"),
+                        scheduler=preset.get("scheduler", "none"))
                 r["epochs"], r["layers"], r["hidden"] = a.epochs, a.layers, a.hidden
                 r["splits"], r["batch_size"], r["lr"] = a.splits, a.batch_size, a.lr
                 r["preset"] = a.preset

@@ -81,6 +81,11 @@ class TrainConfig:
     Args:
         epochs: maximum epochs.
         lr, weight_decay, optimizer: the optimiser (``adam``, ``adamw``, ``sgd``).
+        scheduler: learning-rate schedule, stepped once per epoch: ``none``, ``cosine``
+            (cosine annealing to 0 over ``epochs``; GPN's TU recipe) or ``plateau`` (halve the
+            rate after 20 epochs without a better validation ``select`` value, down to 1e-5;
+            LASER's LRGB recipe); ``scheduler_kwargs`` override the torch defaults.
+        grad_clip: clip the gradients' global norm to this value before each step (0: off).
         patience: epochs without validation improvement before stopping (0: never stop early).
         batch_size: graphs per batch (graph tasks), seeds per batch (mini-batch node/link tasks).
         eval_batch_size: batch size at evaluation (default: ``batch_size``).
@@ -106,6 +111,9 @@ class TrainConfig:
     lr: float = 0.01
     weight_decay: float = 5e-4
     optimizer: str = "adam"
+    scheduler: str = "none"
+    scheduler_kwargs: dict = field(default_factory=dict)
+    grad_clip: float = 0.0
     patience: int = 100
     batch_size: int = 32
     eval_batch_size: int = 0
@@ -144,11 +152,15 @@ class Config:
                 "train": {k: d["train"][k] for k in ("lr", "weight_decay", "optimizer",
                                                      "batch_size", "loader", "num_neighbors",
                                                      "val_ratio", "select")}}
+        for k in ("scheduler", "scheduler_kwargs", "grad_clip"):   # only when set: old runs keep
+            if d["train"][k] not in ("none", {}, 0.0):             # their fingerprints
+                keep["train"][k] = d["train"][k]
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 _CHOICES = {
     ("train", "optimizer"): {"adam", "adamw", "sgd"},
+    ("train", "scheduler"): {"none", "cosine", "plateau"},
     ("train", "loader"): {"full", "neighbor", "links"},
     ("train", "select"): {"metric", "loss"},
     ("model", "input_encoder"): {"auto", "embedding", "degree", "ones", "vgae"},
@@ -230,6 +242,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(f"config key 'train.val_ratio' must be in (0, 1); got {t.val_ratio!r}")
     if t.lr <= 0:
         raise ConfigError(f"config key 'train.lr' must be > 0; got {t.lr!r}")
+    if not t.grad_clip >= 0:
+        raise ConfigError(f"config key 'train.grad_clip' must be >= 0 (0: off); got {t.grad_clip!r}")
     if t.patience < 0 or t.checkpoint_every < 0:
         raise ConfigError("config keys 'train.patience' and 'train.checkpoint_every' must be >= 0")
     s = cfg.data.splits

@@ -78,6 +78,10 @@ class Task:
                 continue
             loss, weight = res
             loss.backward()
+            if self.cfg.train.grad_clip:
+                torch.nn.utils.clip_grad_norm_(
+                    [p for g in optimizer.param_groups for p in g["params"]],
+                    self.cfg.train.grad_clip)
             optimizer.step()
             total += float(loss.detach()) * weight
             count += weight

@@ -84,6 +84,19 @@ def _optimizer(cfg: Config, model: torch.nn.Module) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=t.lr, weight_decay=t.weight_decay, momentum=0.9)
 
 
+def _scheduler(cfg: Config, optimizer: torch.optim.Optimizer, higher: bool):
+    """The epoch-level learning-rate schedule of ``train.scheduler`` (``None`` for ``none``)."""
+    t = cfg.train
+    if t.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, **{"T_max": t.epochs, **t.scheduler_kwargs})
+    if t.scheduler == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, **{"mode": "max" if higher else "min", "factor": 0.5, "patience": 20,
+                          "min_lr": 1e-5, **t.scheduler_kwargs})
+    return None
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     """Mean and unbiased standard deviation (``torch.std``, as OGB's leaderboards)."""
     vals = torch.tensor([v for v in values if not math.isnan(v)], dtype=torch.float64)
@@ -202,10 +215,13 @@ class Trainer:
         if ckpt_path.exists() and not self.resume:
             raise FileExistsError(f"run {str(rdir)!r} has a checkpoint from an interrupted run; pass "
                                   f"--resume to continue it or --overwrite to start afresh")
+        scheduler = _scheduler(cfg, optimizer, higher)
         if ckpt_path.exists():
             ck = load_checkpoint(ckpt_path, fp)
             model.load_state_dict(ck["model"])
             optimizer.load_state_dict(ck["optimizer"])
+            if scheduler is not None and ck.get("scheduler") is not None:
+                scheduler.load_state_dict(ck["scheduler"])
             set_rng_state(ck["rng"])
             state = ck["state"]
         model = wrap_model(model, self.env, self.device)
@@ -226,8 +242,13 @@ class Trainer:
                 dt = time.perf_counter() - t0
                 state["train_time"] += dt
                 state["history"].append({"epoch": epoch, "loss": loss, "time": dt,
+                                         "lr": optimizer.param_groups[0]["lr"],
                                          **{k: v for k, v in ev.items()}})
                 val = ev["val"][select]
+                if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                    scheduler.step(val)
+                elif scheduler is not None:
+                    scheduler.step()
                 if _better(val, state["best_val"], higher):
                     state.update(best_val=val, best_epoch=epoch, best=ev, bad_epochs=0)
                     best_state = {k: v.detach().clone() for k, v in unwrap(model).state_dict().items()}
@@ -240,6 +261,7 @@ class Trainer:
                     save_checkpoint(ckpt_path, {
                         "fingerprint": fp, "model": unwrap(model).state_dict(),
                         "optimizer": optimizer.state_dict(), "rng": rng_state(),
+                        "scheduler": scheduler.state_dict() if scheduler is not None else None,
                         "state": {**state, "best_model": best_state}})
                 if bar is not None:
                     bar.update(1)
