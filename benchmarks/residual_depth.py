@@ -64,10 +64,12 @@ def plan(name: str) -> list[tuple[str, str, int, int]]:
     if name == "smoke":
         add("cora", ["none", "hc_dynamic", "gcnii"], [2, 4], [0])
         return runs
-    if name == "deep64":  # more seeds of the 64-layer Cora row (seed 0 came from the H200 grid)
-        for seed in range(1, 5):
-            add("cora", ["none", "plain", "preact", "hc_dynamic", "hc_static", "laurel_pa",
-                         "laurel_rw", "laurel_lr_depth"], [64], [seed])
+    if name.startswith("deep64"):  # the 64-layer row over 5 seeds: deep64 (Cora, seeds 1-4;
+        # seed 0 came from the H200 grid), deep64_citeseer, deep64_csbm (seeds 0-4)
+        ds = name.partition("_")[2] or "cora"
+        for seed in range(1 if ds == "cora" else 0, 5):
+            add(ds, ["none", "plain", "preact", "hc_dynamic", "hc_static", "laurel_pa",
+                     "laurel_rw", "laurel_lr_depth"], [64], [seed])
         return runs
     if name == "full":   # 5 seeds x 6 depths x every kind x 3 datasets, seed-major
         for seed in range(5):
@@ -272,7 +274,8 @@ def report(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--plan", default="default", choices=["default", "smoke", "full", "deep64"])
+    ap.add_argument("--plan", default="default", choices=["default", "smoke", "full", "deep64", "deep64_citeseer",
+                                     "deep64_csbm"])
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     ap.add_argument("--shard", default="0/1", help="I/N: run every N-th planned run from the I-th")
     ap.add_argument("--normalize-features", action="store_true",
