@@ -46,6 +46,10 @@ MAIN = ["none", "plain", "gcnii", "hc_dynamic", "laurel_lr"]
 OTHERS = ["preact", "rezero", "laurel_rw", "laurel_pa", "hc_static", "mhc", "jk_max"]
 #: the whole grid of issue #4 (``--plan full``): every kind, incl. graphkit's depth-scaled LAuReL-LR
 FULL = MAIN + OTHERS + ["laurel_lr_depth", "jk_cat", "jk_lstm", "dense"]
+#: the kinds of ``--plan seeds5``: the collapse baseline, both classic skips, the best
+#: hyper-connection / LAuReL kinds at 64 layers, and GCNII
+SEEDS5_KINDS = ["none", "plain", "preact", "gcnii", "hc_static", "hc_dynamic", "laurel_rw",
+                "laurel_pa"]
 #: pseudo-kinds: name -> (residual kind, extra keyword arguments)
 ALIASES = {"laurel_lr_depth": ("laurel_lr", {"rank": 16, "scale": "depth"})}
 NORM = {"none": "none", "gcnii": "none", "jk_cat": "none", "jk_max": "none",
@@ -70,6 +74,17 @@ def plan(name: str) -> list[tuple[str, str, int, int]]:
         for seed in range(1 if ds == "cora" else 0, 5):
             add(ds, ["none", "plain", "preact", "hc_dynamic", "hc_static", "laurel_pa",
                      "laurel_rw", "laurel_lr_depth"], [64], [seed])
+        return runs
+    if name == "gcnii64":  # GCNII at 64 layers on CiteSeer and CSBM, seeds 0-4
+        for seed in range(5):
+            add("citeseer", ["gcnii"], [64], [seed])
+            add("csbm", ["gcnii"], [64], [seed])
+        return runs
+    if name == "seeds5":  # depths 2-32 over 5 seeds for the headline kinds, cheapest graph first
+        # (Cora seed 0 came from the H200 grid)
+        for ds in ["csbm", "cora", "citeseer"]:
+            for seed in range(1 if ds == "cora" else 0, 5):
+                add(ds, SEEDS5_KINDS, DEPTHS[:-1], [seed])
         return runs
     if name == "full":   # 5 seeds x 6 depths x every kind x 3 datasets, seed-major
         for seed in range(5):
@@ -118,7 +133,7 @@ VARIANTS = {
 
 def run_variant(data, dataset: str, name: str, depth: int, seed: int, args) -> dict:
     v = VARIANTS[name]
-    if v.get("normalize_features"):
+    if v.get("normalize_features") and dataset != "csbm":  # CSBM features are signed Gaussians
         from torch_geometric.transforms import NormalizeFeatures
         data = NormalizeFeatures()(data.clone())
     torch.manual_seed(seed)
@@ -216,8 +231,15 @@ def _fmt(vals: list[float]) -> str:
 
 
 def report(args) -> None:
-    with open(args.out) as f:
-        rows = [json.loads(line) for line in f]
+    rows, seen = [], set()
+    for path in args.inputs or [args.out]:  # first file wins on a repeated run
+        with open(path) as f:
+            for line in f:
+                r = json.loads(line)
+                key = (r["dataset"], r["kind"], r["depth"], r["seed"])
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(r)
     fig_dir = os.path.join(HERE, "figures")
     os.makedirs(fig_dir, exist_ok=True)
     import matplotlib
@@ -276,7 +298,7 @@ def report(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--plan", default="default", choices=["default", "smoke", "full", "deep64", "deep64_citeseer",
-                                     "deep64_csbm"])
+                                     "deep64_csbm", "gcnii64", "seeds5"])
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     ap.add_argument("--shard", default="0/1", help="I/N: run every N-th planned run from the I-th")
     ap.add_argument("--normalize-features", action="store_true",
@@ -293,6 +315,8 @@ def main() -> None:
     ap.add_argument("--budget-min", type=float, default=25.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--inputs", nargs="*", default=None, metavar="JSONL",
+                    help="with --report: merge these result files (default: --out)")
     ap.add_argument("--variant", choices=sorted(VARIANTS), default=None,
                     help="run one extra configuration (see VARIANTS) instead of the plan")
     ap.add_argument("--dataset", default="cora")

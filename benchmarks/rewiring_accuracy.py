@@ -23,7 +23,7 @@ import torch
 from graphkit.config import Config, DataConfig, ModelConfig, TrainConfig
 from graphkit.data import load
 from graphkit.data.storage import cache_dir
-from graphkit.train import Trainer
+from graphkit.train import Trainer, pooled_mean_std
 from graphkit.transforms import BORF, LASER, SDRF, FoSR, rewire_dataset
 
 # the LASER paper's TU settings: 2 snapshots, rho = 0.1; baselines at their common defaults
@@ -81,7 +81,41 @@ def run(name: str, rewiring: str, epochs: int, hidden: int, layers: int, seed: i
     agg = summary["aggregate"][f"test_{summary['metric']}"]
     return {"dataset": name, "rewiring": rewiring, "backbone": model.name, "family": backbone,
             "metric": summary["metric"], "mean": agg["mean"], "std": agg["std"], "n": agg["n"],
-            "rewire_s": rewire_s, "train_s": summary["train_s_total"]}
+            "rewire_s": rewire_s, "train_s": summary["train_s_total"],
+            "per_split": [{"split": r["split"], "test": r["test"]} for r in summary["per_run"]]}
+
+
+def report(paths: list[str]) -> None:
+    """One markdown table per backbone family over every result file given, pooling the fold
+    groups of a (dataset, rewiring, family, preset) cell exactly (``pooled_mean_std``); groups
+    that overlap in folds are an error, not an average."""
+    cells: dict[tuple, list[dict]] = {}
+    for path in paths:
+        for r in json.loads(Path(path).read_text())["rows"]:
+            key = (r["dataset"], r["rewiring"], r.get("family") or "gcn", r.get("preset"))
+            cells.setdefault(key, []).append(r)
+    for key, rows in cells.items():
+        folds = [str(r.get("splits") or "all") for r in rows]
+        if len(rows) > 1 and ("all" in folds or len({int(f) for fs in folds for f in fs.split(",")})
+                              != sum(len(fs.split(",")) for fs in folds)):
+            raise ValueError(f"overlapping fold groups {folds} for cell {key}")
+    fams = list(dict.fromkeys(k[2] for k in cells))
+    dss = list(dict.fromkeys(k[0] for k in cells))
+    rws = list(dict.fromkeys(k[1] for k in cells))
+    for fam in fams:
+        print(f"\n**{fam}**\n\n| rewiring | " + " | ".join(dss) + " |")
+        print("|---|" + "---|" * len(dss))
+        for rw in rws:
+            out = []
+            for ds in dss:
+                rows = [r for k, v in cells.items() if k[:3] == (ds, rw, fam) for r in v]
+                if not rows:
+                    out.append("—")
+                    continue
+                n, mean, std = pooled_mean_std([(r["n"], r["mean"], r["std"]) for r in rows])
+                ep = "/".join(str(e) for e in sorted({r["epochs"] for r in rows}))
+                out.append(f"{100 * mean:.1f} ± {100 * std:.1f} ({n}×{ep}ep)")
+            print(f"| {rw} | " + " | ".join(out) + " |")
 
 
 def main() -> None:
@@ -100,10 +134,15 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=None)
+    p.add_argument("--report", nargs="+", default=None, metavar="JSON",
+                   help="print the pooled tables of these result files and exit")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
                    help="dataset-family settings (LASER's LRGB configuration); flags given "
                         "explicitly are overridden by the preset")
     a = p.parse_args()
+    if a.report:
+        report(a.report)
+        return
     preset = PRESETS.get(a.preset, {})
     for k in ("layers", "lr", "batch_size"):
         if k in preset:
@@ -112,12 +151,13 @@ def main() -> None:
     rows = []
     if a.out and Path(a.out).is_file():
         rows = json.loads(Path(a.out).read_text())["rows"]
-    done = {(r["dataset"], r["rewiring"], r.get("family", "gcn")) for r in rows}
+    done = {(r["dataset"], r["rewiring"], r.get("family") or "gcn", str(r.get("splits") or "all"))
+            for r in rows}
     splits = "all" if a.splits == "all" else [int(i) for i in a.splits.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         for ds in a.datasets.split(","):
             for rw in a.rewirings.split(","):
-                if (ds, rw, a.backbone) in done:
+                if (ds, rw, a.backbone, a.splits) in done:
                     continue
                 r = run(ds, rw, a.epochs, a.hidden, a.layers, a.seed, tmp, a.backbone, splits,
                         a.batch_size, a.lr, dropout=preset.get("dropout", 0.5),

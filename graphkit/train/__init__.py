@@ -16,7 +16,7 @@ from graphkit.train.models import (
                                     LinkPredictor,
                                     NodePredictor,
 )
-from graphkit.train.trainer import Trainer, mean_std
+from graphkit.train.trainer import Trainer, mean_std, pooled_mean_std
 
 __all__ = [
                                     "GraphPredictor",
@@ -32,6 +32,7 @@ __all__ = [
                                     "mae",
                                     "mean_std",
                                     "mrr",
+                                    "pooled_mean_std",
                                     "rmse",
                                     "roc_auc",
 ]

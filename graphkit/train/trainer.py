@@ -105,6 +105,23 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return float(vals.mean()), float(vals.std()) if vals.numel() > 1 else 0.0
 
 
+def pooled_mean_std(groups: list[tuple[int, float, float]]) -> tuple[int, float, float]:
+    r"""Count, mean and unbiased std of the union of disjoint groups, each given only as
+    ``(n, mean, unbiased std)`` (e.g. folds 0-4 and 5-9 of a CV run in two invocations):
+    exact, from :math:`\sum x^2 = (n-1)s^2 + n\bar{x}^2` per group."""
+    if not groups:
+        raise ValueError("pooled_mean_std: 'groups' must hold at least one (n, mean, std); got []")
+    for g in groups:
+        if len(g) != 3 or int(g[0]) != g[0] or g[0] < 1:
+            raise ValueError(f"pooled_mean_std: each group must be (n >= 1, mean, std); got {g}")
+    n = sum(int(g[0]) for g in groups)
+    mean = sum(g[0] * g[1] for g in groups) / n
+    if n == 1:
+        return 1, mean, 0.0
+    ss = sum((g[0] - 1) * g[2] ** 2 + g[0] * (g[1] - mean) ** 2 for g in groups)
+    return n, mean, math.sqrt(ss / (n - 1))
+
+
 class Trainer:
     """Train and evaluate every (seed, split) run of ``cfg``.
 
