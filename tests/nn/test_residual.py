@@ -22,6 +22,7 @@ from graphkit.nn.residual import (
     drop_path,
     drop_path_rates,
     sinkhorn_log,
+    weighted_sum,
 )
 from graphkit.registry import RESIDUALS
 
@@ -370,7 +371,7 @@ def test_parameter_counts(n):
 
 def test_laurel_lr_depth_scale():
     """scale='depth' starts as a plain residual and scales the learned skip update by 1/L."""
-    x, ei = graph()
+    x, _ = graph()
     plain = LaurelLR(None, F, rank=2, num_layers=8, layer_index=3)
     scaled = LaurelLR(None, F, rank=2, num_layers=8, layer_index=3, scale="depth")
     fx = torch.randn_like(x)
@@ -387,3 +388,45 @@ def test_laurel_lr_depth_scale():
         LaurelLR(None, F, scale="width")
     with pytest.raises(ValueError, match="LaurelLR: 'scale'"):
         LaurelLR(None, F, scale=0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=5), st.integers(0, 10_000))
+def test_weighted_sum_matches_autograd_reference(weighted, seed):
+    g = torch.Generator().manual_seed(seed)
+    terms = [torch.randn(7, 3, generator=g, dtype=torch.float64, requires_grad=True)
+             for _ in weighted]
+    weights = [torch.randn((), generator=g, dtype=torch.float64, requires_grad=True) if w
+               else None for w in weighted]
+    out = weighted_sum(terms, weights)
+    ref = sum(t if w is None else w * t for t, w in zip(terms, weights))
+    assert torch.allclose(out, ref)
+    leaves = terms + [w for w in weights if w is not None]
+    upstream = torch.randn(7, 3, generator=g, dtype=torch.float64)
+    got = torch.autograd.grad(out, leaves, upstream)
+    want = torch.autograd.grad(ref, leaves, upstream)
+    for a, b in zip(got, want):
+        assert torch.allclose(a, b)
+    n = len(terms)
+
+    def fn(*xs):
+        return weighted_sum(list(xs[:n]), [None if w is None else xs[n + i]
+                                           for i, w in enumerate(weights)])
+
+    fillers = [torch.zeros((), dtype=torch.float64) if w is None else w for w in weights]
+    assert torch.autograd.gradcheck(fn, (*terms, *fillers))
+
+
+def test_weighted_sum_promotes_dtypes_and_validates():
+    a, b = torch.ones(2, 2, dtype=torch.float16), torch.ones(2, 2)
+    w = torch.tensor([2.0], requires_grad=True)
+    out = weighted_sum([a, b], [None, w])
+    assert out.dtype == torch.float32 and torch.equal(out, torch.full((2, 2), 3.0))
+    out.sum().backward()
+    assert w.grad.shape == (1,) and float(w.grad) == 4.0
+    with pytest.raises(ValueError, match="every term must have shape"):
+        weighted_sum([torch.ones(2, 2), torch.ones(2, 3)], [None, None])
+    with pytest.raises(ValueError, match="one element; got shape \\(2,\\)"):
+        weighted_sum([torch.ones(2, 2)], [torch.ones(2)])
+    with pytest.raises(ValueError, match="2 terms and 1 weights"):
+        weighted_sum([torch.ones(2), torch.ones(2)], [None])

@@ -33,6 +33,7 @@ from graphkit.nn.residual.base import (
                                        StackIO,
                                        drop_path,
                                        drop_path_rates,
+                                       weighted_sum,
 )
 from graphkit.nn.residual.classic import (
                                        InitialResidual,
@@ -83,4 +84,5 @@ __all__ = [
                                        "drop_path",
                                        "drop_path_rates",
                                        "sinkhorn_log",
+                                       "weighted_sum",
 ]

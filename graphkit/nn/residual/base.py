@@ -99,6 +99,72 @@ class DropPath(torch.nn.Module):
         return f"p={round(self.p, 3)}, mode={self.mode}"
 
 
+class _WeightedSum(torch.autograd.Function):
+    """Forward: one output buffer, one fused multiply-add per term. Backward: ``g * w`` per
+    term (``g`` itself for weight 1) and one dot product per scalar weight, so no
+    ``(N, F)`` temporaries are built for the weights' gradients."""
+
+    @staticmethod
+    def forward(ctx, k: int, *tw: Tensor | None) -> Tensor:
+        terms, weights = tw[:k], tw[k:]
+        dtype = terms[0].dtype
+        for t in terms[1:]:
+            dtype = torch.promote_types(dtype, t.dtype)
+        t0, w0 = terms[0].to(dtype), weights[0]
+        out = t0.clone() if w0 is None else torch.mul(t0, w0)
+        for t, w in zip(terms[1:], weights[1:]):
+            if w is None:
+                out.add_(t)
+            else:
+                out.addcmul_(t, w)
+        ctx.k = k
+        ctx.save_for_backward(*terms, *weights)
+        return out
+
+    @staticmethod
+    def backward(ctx, g: Tensor) -> tuple:
+        k, saved = ctx.k, ctx.saved_tensors
+        terms, weights = saved[:k], saved[k:]
+        need = ctx.needs_input_grad[1:]
+        flat_g = g.reshape(-1)
+        grads_t, grads_w = [], []
+        for i, (t, w) in enumerate(zip(terms, weights)):
+            grads_t.append(None if not need[i] else
+                           (g if w is None else g * w).to(t.dtype))
+            grads_w.append(None if w is None or not need[k + i] else
+                           torch.dot(flat_g, t.reshape(-1).to(g.dtype)).to(w.dtype)
+                           .reshape(w.shape))
+        return (None, *grads_t, *grads_w)
+
+
+def weighted_sum(terms: list[Tensor], weights: list[Tensor | None]) -> Tensor:
+    r"""Residual combination :math:`\sum_k w_k \mathbf{t}_k` with learned scalar weights
+    (``None`` = weight 1), for LAuReL, ReZero and friends.
+
+    Equal to the autograd expression ``sum(w * t)`` but fused: one buffer and one multiply-add
+    per term forward, and each weight's gradient as one dot product
+    :math:`\langle \mathbf{g}, \mathbf{t}_k\rangle` instead of a full-size product and a
+    reduction. The terms are promoted to a common dtype as ``+`` would.
+
+    Args:
+        terms (list[Tensor]): tensors of one shape.
+        weights (list[Tensor or None]): one per term; each ``None`` or a one-element tensor.
+    """
+    if len(terms) != len(weights) or not terms:
+        raise ValueError(f"weighted_sum: 'terms' and 'weights' must be non-empty lists of one "
+                         f"length; got {len(terms)} terms and {len(weights)} weights")
+    shape = terms[0].shape
+    for t in terms[1:]:
+        if t.shape != shape:
+            raise ValueError(f"weighted_sum: every term must have shape {tuple(shape)}; got "
+                             f"{tuple(t.shape)}")
+    for w in weights:
+        if w is not None and w.numel() != 1:
+            raise ValueError(f"weighted_sum: each weight must be None or hold one element; "
+                             f"got shape {tuple(w.shape)}")
+    return _WeightedSum.apply(len(terms), *terms, *weights)
+
+
 @dataclass
 class DepthState:
     r"""What a stack of residual blocks shares across depth during one forward pass.

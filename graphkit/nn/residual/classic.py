@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from graphkit._checks import check_range
-from graphkit.nn.residual.base import DepthState, ResidualBlock
+from graphkit.nn.residual.base import DepthState, ResidualBlock, weighted_sum
 from graphkit.registry import RESIDUALS
 
 
@@ -143,7 +143,7 @@ class ReZero(ResidualBlock):
         self.reset_residual_parameters()
 
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
-        return x + self.alpha * fx
+        return weighted_sum([x, fx], [None, self.alpha])
 
     def reset_residual_parameters(self) -> None:
         torch.nn.init.constant_(self.alpha, self.init_alpha)

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from graphkit._checks import check_choice, check_range, check_type
-from graphkit.nn.residual.base import DepthState, ResidualBlock
+from graphkit.nn.residual.base import DepthState, ResidualBlock, weighted_sum
 from graphkit.registry import RESIDUALS
 
 RW_NORMALIZE = {"none", "softmax", "sigmoid"}
@@ -112,7 +112,7 @@ class LaurelRW(ResidualBlock):
 
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
         alpha, beta = self.rw()
-        return alpha * fx + beta * x
+        return weighted_sum([fx, x], [alpha, beta])
 
     def reset_residual_parameters(self) -> None:
         self.rw.reset_parameters()
@@ -178,7 +178,7 @@ class LaurelLR(ResidualBlock):
         if self.rw is None:
             return fx + skip
         alpha, beta = self.rw()
-        return alpha * fx + beta * skip
+        return weighted_sum([fx, skip], [alpha, beta])
 
     def reset_residual_parameters(self) -> None:
         self.lowrank.reset_parameters()
@@ -232,10 +232,9 @@ class LaurelPA(ResidualBlock):
 
     def combine(self, x: Tensor, fx: Tensor, state: DepthState | None) -> Tensor:
         prev = [x] if state is None or not state.history else state.history[-self.num_prev:]
-        out = fx + x
-        for j, h in enumerate(reversed(prev)):          # j = 0 is x_i, j = 1 is x_{i-1}, ...
-            out = out + self.gamma[j] * (h if self.maps is None else self.maps[j](h))
-        return out
+        hs = [h if self.maps is None else self.maps[j](h)   # j = 0 is x_i, j = 1 is x_{i-1}
+              for j, h in enumerate(reversed(prev))]
+        return weighted_sum([fx, x, *hs], [None, None, *self.gamma[:len(hs)]])
 
     def reset_residual_parameters(self) -> None:
         torch.nn.init.zeros_(self.gamma)
