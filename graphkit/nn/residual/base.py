@@ -117,8 +117,10 @@ class _WeightedSum(torch.autograd.Function):
                 out.add_(t)
             else:
                 out.addcmul_(t, w)
-        ctx.k = k
-        ctx.save_for_backward(*terms, *weights)
+        ctx.k, ctx.dtypes = k, [t.dtype for t in terms]
+        # a term is needed backward only for its weight's gradient
+        ctx.save_for_backward(*[t if w is not None else None for t, w in zip(terms, weights)],
+                              *weights)
         return out
 
     @staticmethod
@@ -130,7 +132,7 @@ class _WeightedSum(torch.autograd.Function):
         grads_t, grads_w = [], []
         for i, (t, w) in enumerate(zip(terms, weights)):
             grads_t.append(None if not need[i] else
-                           (g if w is None else g * w).to(t.dtype))
+                           (g if w is None else g * w).to(ctx.dtypes[i]))
             grads_w.append(None if w is None or not need[k + i] else
                            torch.dot(flat_g, t.reshape(-1).to(g.dtype)).to(w.dtype)
                            .reshape(w.shape))
