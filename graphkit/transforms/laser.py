@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from torch import Tensor
 
-from graphkit._checks import check_edge_index, check_range
+from graphkit._checks import check_choice, check_edge_index, check_range
 from graphkit.registry import TRANSFORMS
 from graphkit.transforms._rewire import RewiringTransform, simple_undirected, to_csr
 
@@ -85,10 +85,65 @@ def select_lowest(group: np.ndarray, score: np.ndarray, budget: np.ndarray,
     return rank < budget[group]
 
 
+def _ball_pairs_bound(AI: sp.csr_matrix) -> float:
+    """Upper bound on :math:`\\sum_v |B_4(v)|` from the radius-2 balls:
+    :math:`\\sum_w |B_2(w)|^2` (cheap: one sparse square)."""
+    b2 = np.diff(_binary(AI @ AI).indptr).astype(np.float64)
+    return float((b2 ** 2).sum())
+
+
+def _orbits_sparse(AI: sp.csr_matrix, N: int, num_snapshots: int, mu_power: int
+                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Orbit pairs and :math:`\\mu` from sparse products restricted to the balls: memory grows
+    with :math:`\\sum_v |B_{k/2}(v)|` (near-linear on sparse bounded-degree graphs)."""
+    a = mu_power // 2
+    Pa = sp.identity(N, format="csr", dtype=np.float64)
+    for _ in range(a):
+        Pa = Pa @ AI
+    Pb = Pa @ AI if mu_power - a > a else Pa
+    reach = _binary(AI)
+    out = []
+    for _ in range(num_snapshots):
+        nxt = _binary(reach @ AI)
+        orbit = (nxt - reach).tocsr()          # nodes at distance exactly ell + 1
+        orbit.eliminate_zeros()
+        orbit.sort_indices()
+        reach = nxt
+        v, u = _pairs(orbit)
+        out.append((v, u, _rowdot(Pa, Pb, v, u)))
+    return out
+
+
+def _orbits_blocked(AI: sp.csr_matrix, N: int, num_snapshots: int, mu_power: int,
+                    block: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Orbit pairs ``(v, u)`` (v-major, u ascending) and :math:`\\mu(v, u)` per snapshot by
+    propagating blocks of indicator columns, :math:`\\mathbf{X} \\leftarrow (\\mathbf{A} +
+    \\mathbf{I})\\mathbf{X}`: O(k |E| N) time and O(N x block) memory, for graphs whose balls
+    cover much of the graph (hubs; small dense molecules), where the ball-restricted sparse
+    products would hold nearly N^2 entries."""
+    steps = max(mu_power, num_snapshots + 1)
+    parts: list[list] = [[] for _ in range(num_snapshots)]
+    for s0 in range(0, N, block):
+        src = np.arange(s0, min(N, s0 + block))
+        X = np.zeros((N, src.size))
+        X[src, np.arange(src.size)] = 1.0
+        within, mu = [X > 0], None
+        for step in range(1, steps + 1):
+            X = AI @ X
+            if step <= num_snapshots + 1:
+                within.append(X > 0)
+            if step == mu_power:
+                mu = X
+        for ell in range(1, num_snapshots + 1):
+            i, u = np.nonzero((within[ell + 1] & ~within[ell]).T)   # distance exactly ell + 1
+            parts[ell - 1].append((src[i], u, mu[u, i]))
+    return [tuple(np.concatenate([p[k] for p in ps]) for k in range(3)) for ps in parts]
+
+
 def laser_selection(ei: np.ndarray, num_nodes: int, num_snapshots: int = 2,
                     additions_factor: float = 0.1, min_additions: int = 1, mu_power: int = 8,
-                    rng: np.random.Generator | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    rng: np.random.Generator | None = None, method: str = "auto",
+                    block: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """The directed choices of LASER on a simple undirected graph.
 
     Args:
@@ -96,31 +151,32 @@ def laser_selection(ei: np.ndarray, num_nodes: int, num_snapshots: int = 2,
         num_nodes: :math:`N`.
         num_snapshots, additions_factor, min_additions, mu_power: see :class:`LASER`.
         rng: random generator for tie breaking.
+        method: ``"sparse"`` (ball-restricted sparse products: memory grows with the ball
+            sizes), ``"blocked"`` (propagation of ``block`` indicator columns at a time: memory
+            O(N x block), time O(k |E| N)) or ``"auto"``: blocked when the radius-4 balls may
+            cover a quarter of all pairs. Both give the same pairs in the same order and the
+            same walk counts (exact while they stay below 2^53).
+        block: source nodes per propagated block (``"blocked"``).
 
     Returns:
         ``(choices, snapshot)``: ``choices`` a ``(2, A)`` array of ``(v, u)`` = "v chose u",
         ``snapshot`` ``(A,)`` the snapshot (hop distance - 1) of each choice.
     """
     rng = np.random.default_rng(0) if rng is None else rng
+    check_choice("laser_selection", "method", method, {"auto", "sparse", "blocked"})
     N = num_nodes
     A = to_csr(ei, N)
     AI = (A + sp.identity(N, format="csr", dtype=np.float64)).tocsr()
-    a = mu_power // 2
-    Pa = sp.identity(N, format="csr", dtype=np.float64)
-    for _ in range(a):
-        Pa = Pa @ AI
-    Pb = Pa @ AI if mu_power - a > a else Pa
-    reach = _binary(AI)
+    if method == "auto":
+        method = "blocked" if _ball_pairs_bound(AI) > N * N / 4 else "sparse"
+    if method == "blocked":
+        orbits = _orbits_blocked(AI, N, num_snapshots, mu_power, block)
+    else:
+        orbits = _orbits_sparse(AI, N, num_snapshots, mu_power)
     out_c, out_s = [], []
-    for ell in range(1, num_snapshots + 1):
-        nxt = _binary(reach @ AI)
-        orbit = (nxt - reach).tocsr()          # nodes at distance exactly ell + 1
-        orbit.eliminate_zeros()
-        reach = nxt
-        v, u = _pairs(orbit)
+    for ell, (v, u, mu) in enumerate(orbits, start=1):
         if v.size == 0:
             continue
-        mu = _rowdot(Pa, Pb, v, u)
         count = np.bincount(v, minlength=N)
         sel = select_lowest(v, mu, laser_budget(count, additions_factor, min_additions), rng)
         out_c.append(np.stack([v[sel], u[sel]]))

@@ -48,13 +48,76 @@ def bfc_local(B: np.ndarray, xi: int, yi: int) -> np.ndarray:
     return np.where(dmin <= 1, 0.0, C)
 
 
+def _bfc_formula(dx, dy, tri, sq, gam):
+    dmax, dmin = np.maximum(dx, dy), np.minimum(dx, dy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = 2 / dx + 2 / dy - 2 + 2 * tri / dmax + tri / dmin
+        C = C + np.where(gam > 0, sq / (np.where(gam > 0, gam, 1) * dmax), 0.0)
+    return np.where(dmin <= 1, 0.0, C)
+
+
+def bfc_gains(B: np.ndarray, xi: int, yi: int, ci: np.ndarray, cj: np.ndarray) -> np.ndarray:
+    """Curvature gain of edge ``(xi, yi)`` when the non-edge ``(ci[c], cj[c])`` is added, for
+    every candidate ``c`` (``ci`` in ``N(x) | {x}``, ``cj`` in ``N(y) | {y}``), from one dense
+    local adjacency ``B`` (``(m, m)``): equal to ``bfc_local`` on each modified matrix minus
+    the base curvature, but in O(m) per candidate instead of O(m^2).
+
+    An added edge between two neighbours changes only the 4-cycle counts at its ends; an
+    edge from ``x`` (or ``y``) also moves a degree, a triangle and one node out of
+    ``N(y) \\ N(x)`` (or ``N(x) \\ N(y)``), which shifts the counts of the other side by one
+    row of ``B``."""
+    m = B.shape[0]
+    bx, by = B[xi], B[yi]
+    dx, dy, tri = bx.sum(), by.sum(), bx @ by
+    mk = bx * (1 - by) * (np.arange(m) != yi)     # k in N(x) \ N(y), k != y
+    mw = by * (1 - bx) * (np.arange(m) != xi)     # w in N(y) \ N(x), w != x
+    ck, cw = B @ mw, B @ mk                        # 4-cycle counts through k / w
+    sq = ((ck > 0) * mk).sum() + ((cw > 0) * mw).sum()
+    gam = max((ck * mk).max(initial=0.0), (cw * mw).max(initial=0.0))
+    base = _bfc_formula(dx, dy, tri, sq, gam)
+    out = np.empty(ci.size)
+
+    # a in N(x), b in N(y), neither x nor y: only the 4-cycles through a (as a k, if a is not
+    # in N(y)) and through b (as a w, if b is not in N(x)) gain one each
+    g = (ci != xi) & (cj != yi)
+    a, b = ci[g], cj[g]
+    ck_a, cw_b = ck[a] + mw[b], cw[b] + mk[a]
+    d_sq = (mk[a] * ((ck_a > 0).astype(float) - (ck[a] > 0)) +
+            mw[b] * ((cw_b > 0).astype(float) - (cw[b] > 0)))
+    gam_g = np.maximum(np.maximum(gam, mk[a] * ck_a), mw[b] * cw_b)
+    out[g] = _bfc_formula(dx, dy, tri, sq + d_sq, gam_g) - base
+
+    # (x, b): b leaves N(y) \ N(x); the counts through k lose row b
+    g = ci == xi
+    b = cj[g]
+    if b.size:
+        ck2 = ck[None, :] - B[b]                   # (|b|, m)
+        mw2 = np.repeat(mw[None, :], b.size, 0)
+        mw2[np.arange(b.size), b] = 0
+        sq2 = ((ck2 > 0) * mk).sum(1) + ((cw[None, :] > 0) * mw2).sum(1)
+        gam2 = np.maximum((ck2 * mk).max(1, initial=0.0), (cw[None, :] * mw2).max(1, initial=0.0))
+        out[g] = _bfc_formula(dx + 1, dy, tri + 1, sq2, gam2) - base
+
+    # (a, y): a leaves N(x) \ N(y); the counts through w lose row a
+    g = cj == yi
+    a = ci[g]
+    if a.size:
+        cw2 = cw[None, :] - B[a]
+        mk2 = np.repeat(mk[None, :], a.size, 0)
+        mk2[np.arange(a.size), a] = 0
+        sq2 = ((ck[None, :] > 0) * mk2).sum(1) + ((cw2 > 0) * mw).sum(1)
+        gam2 = np.maximum((ck[None, :] * mk2).max(1, initial=0.0), (cw2 * mw).max(1, initial=0.0))
+        out[g] = _bfc_formula(dx, dy + 1, tri + 1, sq2, gam2) - base
+    return out
+
+
 def _keys_to_ei(keys: np.ndarray, n: int) -> np.ndarray:
     return np.stack([keys // n, keys % n])
 
 
 def sdrf_edges(ei: np.ndarray, n: int, loops: int = 10, tau: float = 1.0,
                removal_bound: float = 0.5, remove: bool = True,
-               rng: np.random.Generator | None = None, max_block: int = 2_000_000):
+               rng: np.random.Generator | None = None):
     """Run SDRF; return ``(added, removed)`` as ``(2, A)`` / ``(2, R)`` undirected pairs."""
     rng = np.random.default_rng(0) if rng is None else rng
     keys = np.unique(ei[0] * n + ei[1])            # both directions, sorted
@@ -78,15 +141,7 @@ def sdrf_edges(ei: np.ndarray, n: int, loops: int = 10, tau: float = 1.0,
         ok = (ci != cj) & (B0[ci, cj] == 0)
         ci, cj = ci[ok], cj[ok]
         if ci.size:
-            base = bfc_local(B0[None], xi, yi)[0]
-            gains = np.empty(ci.size)
-            step = max(1, max_block // (m * m))
-            for s in range(0, ci.size, step):       # candidate blocks bound the memory
-                Bc = np.repeat(B0[None], min(step, ci.size - s), axis=0)
-                r = np.arange(Bc.shape[0])
-                Bc[r, ci[s:s + step], cj[s:s + step]] = 1
-                Bc[r, cj[s:s + step], ci[s:s + step]] = 1
-                gains[s:s + step] = bfc_local(Bc, xi, yi) - base
+            gains = bfc_gains(B0, xi, yi, ci, cj)
             z = tau * gains
             p = np.exp(z - z.max())
             p /= p.sum()

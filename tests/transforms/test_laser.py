@@ -49,14 +49,15 @@ def test_tie_breaking_is_uniform():
 
 @pytest.mark.parametrize("gname", ["barbell", "grid", "tree", "ba", "er_disconnected"])
 @pytest.mark.parametrize("rho", [0.1, 0.5, 1.0])
-def test_choices_match_dense_reference(gname, rho):
+@pytest.mark.parametrize("method", ["sparse", "blocked"])
+def test_choices_match_dense_reference(gname, rho, method):
     """Every choice is in the node's orbit at distance r + 1; per node and snapshot exactly the
     budget max(min_add, round(rho |O|)) capped by |O|; chosen mu <= every unchosen mu."""
     d = zoo()[gname]
     n = d.num_nodes
     ref = laser_dense_reference(d.edge_index, n, num_snapshots=3, additions_factor=rho)
     ch, snap = laser_selection(simple_undirected(d.edge_index, n), n, 3, rho, 1, 8,
-                               np.random.default_rng(0))
+                               np.random.default_rng(0), method=method, block=7)
     for ell in (1, 2, 3):
         sel = ch[:, snap == ell]
         for v in range(n):
@@ -139,3 +140,37 @@ def test_property_random_graphs(n, p, seed, rho):
     for ell in (1, 2):
         total = sum(int(laser_budget(np.array([len(o)]), rho, 1)[0]) for o, _ in ref[ell - 1].values())
         assert int((out.edge_type == ell).sum()) // 2 <= total
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 40), p=st.floats(0.02, 0.6), seed=st.integers(0, 1000),
+       snapshots=st.integers(1, 4), mu_power=st.integers(1, 9), block=st.integers(1, 50))
+def test_blocked_equals_sparse(n, p, seed, snapshots, mu_power, block):
+    """The blocked propagation gives the sparse path's exact choices (same pairs, same order,
+    same walk counts, so the same seeded tie-breaking), including snapshots beyond mu_power."""
+    d = graph(nx.gnp_random_graph(n, p, seed=seed))
+    ei = simple_undirected(d.edge_index, n)
+    a = laser_selection(ei, n, snapshots, 0.3, 1, mu_power, np.random.default_rng(seed),
+                        method="sparse")
+    b = laser_selection(ei, n, snapshots, 0.3, 1, mu_power, np.random.default_rng(seed),
+                        method="blocked", block=block)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_hub_graph_takes_the_blocked_path_and_bad_method_is_named(monkeypatch):
+    """A star's radius-4 balls are the whole graph: 'auto' must not build them sparsely."""
+    import graphkit.transforms.laser as laser_mod
+
+    def no_sparse(*args):
+        raise AssertionError("auto took the sparse path on a hub graph")
+
+    monkeypatch.setattr(laser_mod, "_orbits_sparse", no_sparse)
+    n = 400
+    ei = simple_undirected(torch.stack([torch.zeros(n - 1, dtype=torch.long),
+                                        torch.arange(1, n)]), n)
+    auto = laser_selection(ei, n, 1, 0.1, 1, 8, np.random.default_rng(0))
+    blocked = laser_selection(ei, n, 1, 0.1, 1, 8, np.random.default_rng(0), method="blocked")
+    assert np.array_equal(auto[0], blocked[0])
+    assert auto[0].shape[1] == (n - 1) * 40      # every leaf: round(0.1 * 398) = 40 leaves
+    with pytest.raises(ValueError, match="'method'.*'dense'"):
+        laser_selection(ei, n, 1, 0.1, 1, 8, method="dense")

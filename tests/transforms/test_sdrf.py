@@ -5,11 +5,13 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit.diagnostics.curvature import bfc_simple
 from graphkit.transforms import SDRF
 from graphkit.transforms._rewire import simple_undirected
-from graphkit.transforms.sdrf import bfc_local, sdrf_edges
+from graphkit.transforms.sdrf import bfc_gains, bfc_local, sdrf_edges
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _graphs import graph, zoo
@@ -52,3 +54,31 @@ def test_removal_bound():
     assert SDRF(loops=3, removal_bound=100.0)(d.clone()).edge_index.size(1) >= d.edge_index.size(1)
     out = SDRF(loops=3, removal_bound=-100.0, tau=5.0)(d.clone())
     assert int((out.edge_type == 0).sum()) < d.edge_index.size(1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 14), st.floats(0.15, 0.8), st.integers(0, 10_000))
+def test_incremental_gains_equal_dense_recomputation(m, p, seed):
+    """bfc_gains equals bfc_local on each candidate-modified matrix minus the base value, for
+    every kind of candidate (neighbour-neighbour, from x, to y)."""
+    rng = np.random.default_rng(seed)
+    B = np.triu((rng.random((m, m)) < p).astype(float), 1)
+    B = B + B.T
+    edges = np.argwhere(np.triu(B, 1))
+    if edges.size == 0:
+        return
+    xi, yi = edges[rng.integers(len(edges))]
+    if rng.random() < 0.5:
+        xi, yi = yi, xi
+    I = np.concatenate([[xi], np.flatnonzero(B[xi])])
+    J = np.concatenate([[yi], np.flatnonzero(B[yi])])
+    ci, cj = np.repeat(I, J.size), np.tile(J, I.size)
+    ok = (ci != cj) & (B[ci, cj] == 0)
+    ci, cj = ci[ok], cj[ok]
+    base = bfc_local(B[None], xi, yi)[0]
+    want = []
+    for a, b in zip(ci, cj):
+        Bc = B.copy()
+        Bc[a, b] = Bc[b, a] = 1
+        want.append(bfc_local(Bc[None], xi, yi)[0] - base)
+    assert np.allclose(bfc_gains(B, xi, yi, ci, cj), np.array(want))
