@@ -5,8 +5,14 @@ Graphs: 2-D grids (sparse, degree <= 4) with n = 100 ... 100,000 nodes, built wi
 One torch / BLAS thread is requested. Each cell is the best of `--repeat` runs (1 above 10k
 nodes); a method stops growing once one size takes longer than `--budget` seconds.
 
+``--dataset NAME`` times every method once on one real graph instead (e.g. Film, whose hubs
+make the radius-k balls cover most of the graph), with the peak of numpy / SciPy allocations
+(tracemalloc) per method.
+
 Command:
     .venv/bin/python benchmarks/rewiring_speed.py --out benchmarks/results/rewiring_speed.json
+    GRAPHKIT_DATA=/work/shared/data .venv/bin/python benchmarks/rewiring_speed.py --dataset film \
+        --methods "LASER,SDRF (10 loops)" --out benchmarks/results/rewiring_speed_film.json
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import argparse
 import json
 import os
 import time
+import tracemalloc
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -42,6 +49,27 @@ def dense_laser(d: Data) -> None:
     laser_dense_reference(d.edge_index, d.num_nodes, num_snapshots=2, additions_factor=0.1)
 
 
+def time_dataset(name: str, methods: dict, out: str | None) -> None:
+    from graphkit.data import load
+    d = load(name)[0]
+    d = Data(edge_index=d.edge_index, num_nodes=d.num_nodes)
+    rows = []
+    for mname, fn in methods.items():
+        tracemalloc.start()
+        t = time.perf_counter()
+        fn(d.clone())
+        s = time.perf_counter() - t
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        rows.append({"method": mname, "dataset": name, "n": d.num_nodes,
+                     "edges": d.edge_index.size(1), "s": s, "peak_mb": peak})
+        print(f"{name} {mname:18s} {s:9.2f} s  peak {peak:8.1f} MB", flush=True)
+    if out:
+        with open(out, "w") as f:
+            json.dump({"rows": rows, "torch": torch.__version__, "load_avg": os.getloadavg()},
+                      f, indent=1)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", default="100,1000,10000,100000")
@@ -49,6 +77,7 @@ def main() -> None:
     p.add_argument("--budget", type=float, default=60.0)
     p.add_argument("--methods", default=None, help="comma-separated subset (default: all)")
     p.add_argument("--dense-max", type=int, default=5000, help="largest n for the dense reference")
+    p.add_argument("--dataset", default=None, help="time one graph of graphkit.data.load(NAME)")
     p.add_argument("--out", default=None)
     a = p.parse_args()
     torch.set_num_threads(1)
@@ -62,6 +91,9 @@ def main() -> None:
     }
     if a.methods:
         methods = {k: v for k, v in methods.items() if k in a.methods.split(",")}
+    if a.dataset:
+        time_dataset(a.dataset, methods, a.out)
+        return
     rows, stopped = [], set()
     for n in sizes:
         d = grid(n)
