@@ -196,7 +196,8 @@ def sweep(args) -> None:
                 done.add((r["dataset"], r["kind"], r["depth"], r["seed"]))
     i_shard, n_shards = (int(v) for v in args.shard.split("/"))
     runs = [r for r in plan(args.plan)[i_shard::n_shards] if r not in done
-            and (args.plan_seeds is None or r[3] in args.plan_seeds)]
+            and (args.plan_seeds is None or r[3] in args.plan_seeds)
+            and (args.plan_datasets is None or r[0] in args.plan_datasets)]
     t_start = time.perf_counter()
     cache: dict[str, object] = {}
     print(f"{len(runs)} runs to do ({len(done)} already in {args.out})", flush=True)
@@ -308,6 +309,8 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix of the report's markdown and figure names")
     ap.add_argument("--plan-seeds", type=int, nargs="*", default=None,
                     help="run only these seeds of the plan")
+    ap.add_argument("--plan-datasets", nargs="*", default=None,
+                    help="run only these datasets of the plan")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--epochs", type=int, default=150)
     ap.add_argument("--patience", type=int, default=30)

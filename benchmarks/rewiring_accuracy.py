@@ -115,7 +115,8 @@ def report(paths: list[str]) -> None:
                 n, mean, std = pooled_mean_std([(r["n"], r["mean"], r["std"]) for r in rows])
                 ep = "/".join(str(e) for e in sorted({r["epochs"] for r in rows}))
                 out.append(f"{100 * mean:.1f} ± {100 * std:.1f} ({n}×{ep}ep)")
-            print(f"| {rw} | " + " | ".join(out) + " |")
+            if any(c != "—" for c in out):
+                print(f"| {rw} | " + " | ".join(out) + " |")
 
 
 def main() -> None:
