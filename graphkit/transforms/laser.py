@@ -18,7 +18,10 @@ Deviations from the released code (``Fedzbar/laser-release`` 4e8f16f), all towar
   ``np.tril`` of the distance matrix and appends only ``i -> j`` with ``j < i``);
 - distances and walk counts are **sparse** (SciPy CSR products restricted to the candidate
   pairs; no dense ``n x n`` matrix), so the cost grows with :math:`\sum_v |B_{k/2}(v)|` (the
-  sizes of the radius-``k/2`` balls) instead of :math:`n^3`;
+  sizes of the radius-``k/2`` balls) instead of :math:`n^3`; where those balls cover most of
+  the graph (hubs), the same quantities come from propagating blocks of indicator columns
+  through :math:`\mathbf{A} + \mathbf{I}` (memory :math:`O(n \cdot \text{block})`), chosen
+  automatically, with identical results;
 - ties are broken by a seeded random key (the code adds :math:`\mathcal{N}(0, 10^{-14})` noise to
   integer walk counts: the same distribution over tie orders, but unseeded);
 - every layer of :class:`graphkit.nn.relational.RelationalGNN` can use the snapshots (the code
