@@ -27,13 +27,22 @@ from graphkit.registry import TRANSFORMS
 from graphkit.transforms._rewire import RewiringTransform, is_member
 
 
+def _bfc_formula(dx, dy, tri, sq, gam):
+    """Balanced Forman curvature from degrees, triangles, 4-cycle node count and max degeneracy
+    (0 where an end has degree <= 1); shared by the batched and the incremental evaluation."""
+    dmax, dmin = np.maximum(dx, dy), np.minimum(dx, dy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = 2 / dx + 2 / dy - 2 + 2 * tri / dmax + tri / dmin
+        C = C + np.where(gam > 0, sq / (np.where(gam > 0, gam, 1) * dmax), 0.0)
+    return np.where(dmin <= 1, 0.0, C)
+
+
 def bfc_local(B: np.ndarray, xi: int, yi: int) -> np.ndarray:
     """Balanced Forman curvature of edge ``(xi, yi)`` in each of a batch of dense adjacency
     matrices ``B`` (``(C, m, m)``, 0/1, symmetric) -> ``(C,)``."""
     m = B.shape[-1]
     bx, by = B[:, xi, :], B[:, yi, :]
     dx, dy = bx.sum(-1), by.sum(-1)
-    dmax, dmin = np.maximum(dx, dy), np.minimum(dx, dy)
     tri = (bx * by).sum(-1)
     not_x, not_y = np.arange(m) != xi, np.arange(m) != yi
     mk = bx * (1 - by) * not_y          # k in N(x) \ N(y), k != y
@@ -42,18 +51,7 @@ def bfc_local(B: np.ndarray, xi: int, yi: int) -> np.ndarray:
     cw = np.einsum("cwk,ck->cw", B, mk)
     sq = ((ck > 0) * mk).sum(-1) + ((cw > 0) * mw).sum(-1)
     gam = np.maximum((ck * mk).max(-1), (cw * mw).max(-1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        C = 2 / dx + 2 / dy - 2 + 2 * tri / dmax + tri / dmin
-        C = C + np.where(gam > 0, sq / (np.where(gam > 0, gam, 1) * dmax), 0.0)
-    return np.where(dmin <= 1, 0.0, C)
-
-
-def _bfc_formula(dx, dy, tri, sq, gam):
-    dmax, dmin = np.maximum(dx, dy), np.minimum(dx, dy)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        C = 2 / dx + 2 / dy - 2 + 2 * tri / dmax + tri / dmin
-        C = C + np.where(gam > 0, sq / (np.where(gam > 0, gam, 1) * dmax), 0.0)
-    return np.where(dmin <= 1, 0.0, C)
+    return _bfc_formula(dx, dy, tri, sq, gam)
 
 
 def bfc_gains(B: np.ndarray, xi: int, yi: int, ci: np.ndarray, cj: np.ndarray) -> np.ndarray:
