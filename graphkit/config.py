@@ -102,6 +102,10 @@ class TrainConfig:
         max_steps_per_epoch: cap on optimisation steps per epoch (0: no cap).
         val_ratio: share of training links (or graphs) held out for validation when the protocol
             gives no validation split.
+        val_edges_as_input: link tasks: score the *test* links over the training graph plus the
+            validation positives (all observed links, as OGB's ``use_valedges_as_input`` and
+            WalkPool's ``observe_val_and_injection``); training and validation always use the
+            training graph only. Test links are never message edges.
         select: pick the reported epoch by the validation ``metric`` (OGB) or the validation
             ``loss`` (lowest; PyG's TU benchmark protocol).
         diagnostics: record Dirichlet energy / MAD / gradient norms per layer (deep backbones).
@@ -127,6 +131,7 @@ class TrainConfig:
     num_workers: int = 0
     max_steps_per_epoch: int = 0
     val_ratio: float = 0.05
+    val_edges_as_input: bool = False
     select: str = "metric"
     diagnostics: bool = False
 
@@ -152,8 +157,9 @@ class Config:
                 "train": {k: d["train"][k] for k in ("lr", "weight_decay", "optimizer",
                                                      "batch_size", "loader", "num_neighbors",
                                                      "val_ratio", "select")}}
-        for k in ("scheduler", "scheduler_kwargs", "grad_clip"):   # only when set: old runs keep
-            if d["train"][k] not in ("none", {}, 0.0):             # their fingerprints
+        for k in ("scheduler", "scheduler_kwargs", "grad_clip",    # only when set: old runs
+                  "val_edges_as_input"):                           # keep their fingerprints
+            if d["train"][k] not in ("none", {}, 0.0, False):
                 keep["train"][k] = d["train"][k]
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

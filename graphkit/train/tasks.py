@@ -254,6 +254,12 @@ class LinkTask(Task):
         if train_neg is None:
             train_neg = _sample_neg(mp, n, train_pos.size(1), g)
         self.graph = Data(x=data.x, edge_index=mp, num_nodes=n).to(device)
+        # the message-passing edges each split is scored over (test: + validation positives)
+        self._eval_edges = {"train": self.graph.edge_index, "val": self.graph.edge_index,
+                            "test": self.graph.edge_index}
+        if cfg.train.val_edges_as_input:
+            self._eval_edges["test"] = to_undirected(torch.cat([mp, val_pos], 1),
+                                                     num_nodes=n).to(device)
         self.pairs = {"train": (train_pos, train_neg), "val": (val_pos, val_neg),
                       "test": (split["test_pos"], test_neg)}
         self.pairs = {k: (p.to(device), q.to(device)) for k, (p, q) in self.pairs.items()}
@@ -349,29 +355,56 @@ class LinkTask(Task):
             return _with_reg(model, F.binary_cross_entropy_with_logits(logits, y)), y.numel()
         return self.run_batches(model, optimizer, batches, step_loss)
 
-    def _score(self, model, z: Tensor, links: Tensor) -> Tensor:
-        """Scores of ``links`` in chunks of ``eval_batch_size`` (all at once when it is 0)."""
+    def _score(self, model, z: Tensor, links: Tensor, graph: Data | None = None) -> Tensor:
+        """Scores of ``links`` over ``graph`` (default: the training graph) in chunks of
+        ``eval_batch_size`` (all at once when it is 0)."""
+        graph = self.graph if graph is None else graph
         size = self.cfg.train.eval_batch_size or (
             self.cfg.train.batch_size if self.cfg.train.loader == "links" else 0)
         chunks = links.split(size, dim=1) if size else (links,)
-        return torch.cat([model.score(z, c, self.graph).float() for c in chunks])
+        return torch.cat([model.score(z, c, graph).float() for c in chunks])
+
+    def eval_graph(self, split: str) -> Data:
+        """The message-passing graph the ``split`` ("train" | "val" | "test") links are scored
+        over: the training graph, plus the validation positives for "test" when
+        ``train.val_edges_as_input`` is set."""
+        ei = self._eval_edges[split]
+        if ei is self.graph.edge_index:
+            return self.graph
+        return Data(x=self.graph.x, edge_index=ei, num_nodes=self.graph.num_nodes)
+
+    @torch.no_grad()
+    def score_pairs(self, model, split: str, max_links: int | None = None,
+                    cache: dict | None = None) -> tuple[Tensor, Tensor]:
+        """Scores of the positive and the negative ``split`` links (the first ``max_links`` of
+        each when given), on CPU; ``model`` must be in eval mode. ``cache`` (a dict kept by
+        the caller) reuses the node embeddings of a graph already encoded."""
+        p, q = self.pairs[split]
+        if max_links is not None:
+            p, q = p[:, :max_links], q[:, :max_links]
+        graph = self.eval_graph(split)
+        cache = {} if cache is None else cache
+        key = id(self._eval_edges[split])
+        if key not in cache:
+            with self.autocast():
+                cache[key] = model.encode(graph)
+        z = cache[key]
+        return (gather_cat(self._score(model, z, shard(p, self.env), graph), self.env).cpu(),
+                gather_cat(self._score(model, z, shard(q, self.env), graph), self.env).cpu())
 
     @torch.no_grad()
     def evaluate(self, model):
         model.eval()
         model = getattr(model, "module", model)
-        with self.autocast():
-            z = model.encode(self.graph)
         names = (self.spec.metric,) + self.extra_metrics
         out = {}
         # subgraph heads cost one enclosing subgraph per link: the training-set figures (only
         # reported, never used for selection) come from a fixed subset of the training links
         subsample = getattr(getattr(model, "head", None), "needs_graph", False)
-        for k, (p, q) in self.pairs.items():
-            if k == "train" and subsample:
-                p, q = p[:, :TRAIN_EVAL_LINKS], q[:, :TRAIN_EVAL_LINKS]
-            sp = gather_cat(self._score(model, z, shard(p, self.env)), self.env).cpu()
-            sq = gather_cat(self._score(model, z, shard(q, self.env)), self.env).cpu()
+        cache: dict = {}
+        for k in self.pairs:
+            sp, sq = self.score_pairs(model, k, TRAIN_EVAL_LINKS if k == "train" and subsample
+                                      else None, cache)
             out[k] = link_metrics(sp, sq, names)
             out[k]["loss"] = float(F.binary_cross_entropy_with_logits(
                 torch.cat([sp, sq]), torch.cat([torch.ones_like(sp), torch.zeros_like(sq)])))

@@ -87,6 +87,51 @@ def test_no_held_out_positive_in_message_passing(data_root, name, opts):
     assert not (mp & _keys(spec.splits[0]["test_pos"], n))
 
 
+@pytest.mark.parametrize("name,opts", [("cora-link", {}), ("usair", {"split_ratio": 0.1})])
+def test_val_edges_as_input_only_for_test_scoring(data_root, name, opts):
+    """``train.val_edges_as_input``: the test links are scored over the training graph plus the
+    validation positives (never a test positive); training and validation graphs unchanged."""
+    data, spec = load(name, **opts)
+    n = data.num_nodes
+    task_off = _task(data, spec, 0, from_dict({"data": {"name": name}}))
+    task = _task(data, spec, 0, from_dict({"data": {"name": name},
+                                           "train": {"val_edges_as_input": True}}))
+    train_keys, val_keys = _keys(task.pairs["train"][0], n), _keys(task.pairs["val"][0], n)
+    for t in (task, task_off):
+        for k in ("train", "val"):
+            assert t.eval_graph(k) is t.graph and _keys(t.graph.edge_index, n) == train_keys
+    assert task_off.eval_graph("test") is task_off.graph
+    test_graph = task.eval_graph("test")
+    assert _keys(test_graph.edge_index, n) == train_keys | val_keys
+    assert not _keys(test_graph.edge_index, n) & _keys(task.pairs["test"][0], n)
+    ei = test_graph.edge_index                     # undirected, no duplicates
+    assert ei.size(1) == 2 * len(train_keys | val_keys)
+
+
+class _Scorer(torch.nn.Module):
+    """Scores a link by how many message edges touch its end nodes (so the graph matters)."""
+
+    def encode(self, graph):
+        return torch.bincount(graph.edge_index[0], minlength=graph.num_nodes).float()
+
+    def score(self, z, eli, graph):
+        return z[eli[0]] + z[eli[1]]
+
+
+def test_val_edges_as_input_changes_only_test_scores(data_root):
+    data, spec = load("usair", split_ratio=0.1)
+    on = _task(data, spec, 0, from_dict({"data": {"name": "usair"},
+                                         "train": {"val_edges_as_input": True}}))
+    off = _task(data, spec, 0, from_dict({"data": {"name": "usair"}}))
+    model = _Scorer()
+    for k in ("train", "val"):
+        assert all(torch.equal(a, b) for a, b in zip(on.score_pairs(model, k),
+                                                       off.score_pairs(model, k)))
+    sp_on, _ = on.score_pairs(model, "test")
+    sp_off, _ = off.score_pairs(model, "test")
+    assert (sp_on >= sp_off).all() and (sp_on > sp_off).any()
+
+
 class _Recorder(torch.nn.Module):
     def __init__(self, inner):
         super().__init__()
