@@ -10,7 +10,7 @@ GNP uses one setting on every task (``--gnp-init mixed --gnp-kwargs '{"growth": 
 benchmarks/RESULTS.md). ``--size-factor`` / ``--value-factor`` scale only one side of the OOD shift.
 
 Run (CPU, 1 thread):
-    .venv/bin/python benchmarks/gnp_extrapolation.py --seeds 5 --epochs 40 --threads 1 \
+    .venv/bin/python benchmarks/gnp_extrapolation.py --seeds 5 --epochs 80 --threads 1 \
         --gnp-init mixed --gnp-kwargs '{"growth": [0, 1]}' --out benchmarks/gnp_extrapolation.json
 """
 from __future__ import annotations
@@ -211,7 +211,7 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", default=list(EXTRAPOLATION_TASKS))
     ap.add_argument("--aggrs", nargs="+", default=AGGRS)
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=80)
     ap.add_argument("--train-samples", type=int, default=512)
     ap.add_argument("--test-samples", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=64)
