@@ -35,7 +35,7 @@ def recipe(method: str, dataset: str, args) -> dict:
     featured = dataset.endswith("-link")
     if method == "gae":
         return {"model": {"name": "gcn", "hidden_channels": 64, "num_layers": 2, "dropout": 0.0,
-                          "input_encoder": "identity" if featured else "embedding", "head": "dot"},
+                          "input_encoder": "auto" if featured else "embedding", "head": "dot"},
                 "train": {"loader": "full", "epochs": args.gae_epochs, "lr": 0.01,
                           "weight_decay": 0.0}}
     cap = MAX_NODES_PER_HOP.get(dataset)
@@ -44,7 +44,7 @@ def recipe(method: str, dataset: str, args) -> dict:
     if featured and args.featured_input == "vgae":  # the paper's input: unsupervised embeddings
         encoder, head_kwargs["in_channels"] = "vgae", 16
     elif featured:
-        encoder = "identity"
+        encoder = "auto"  # the raw features
         head_kwargs["in_channels"] = {"cora-link": 1433, "citeseer-link": 3703}[dataset]
     if method == "walkpool":
         head_kwargs.update(hidden_channels=32, heads=2, walk_len=7, drnl=args.drnl)
