@@ -49,7 +49,7 @@ def recipe(method: str, dataset: str, args) -> dict:
     if method == "walkpool":
         head_kwargs.update(hidden_channels=32, heads=2, walk_len=7, drnl=args.drnl)
     else:
-        head_kwargs.update(hidden_channels=32, num_layers=3, pooling="sort", sort_k=30)
+        head_kwargs.update(hidden_channels=32, num_layers=3, pooling="sort", sort_k=args.sort_k)
     return {"model": {"name": "identity", "input_encoder": encoder, "hidden_channels": 32,
                       "head": method, "head_kwargs": head_kwargs},
             "train": {"loader": "links", "batch_size": 32, "eval_batch_size": 128,
@@ -94,6 +94,7 @@ def run_one(dataset: str, method: str, split: int, args) -> dict:
             "best_epoch": best["epoch"], "epochs": cfg.train.epochs,
             "max_steps_per_epoch": cfg.train.max_steps_per_epoch, "lr": cfg.train.lr,
             "drnl": bool(args.drnl) if method == "walkpool" else None,
+            "sort_k": cfg.model.head_kwargs.get("sort_k") if method == "seal" else None,
             "featured_input": args.featured_input if dataset.endswith("-link") else None,
             "val_edges_as_input": cfg.train.val_edges_as_input,
             "train_s": t_train, "device": str(dev), "total_s": time.perf_counter() - t0, "history": hist,
@@ -150,6 +151,9 @@ def main() -> None:
     ap.add_argument("--featured-input", choices=["vgae", "raw"], default="vgae",
                     help="subgraph heads on cora-link / citeseer-link: VGAE embeddings of the "
                          "training graph (as the WalkPool paper) or the raw bag-of-words")
+    ap.add_argument("--sort-k", type=lambda v: float(v) if "." in v else int(v), default=30,
+                    help="SEAL head: sort-pooling size, an int or a fraction (0.6: SEAL's 60th "
+                         "percentile of the training subgraph sizes)")
     ap.add_argument("--val-edges-as-input", action="store_true",
                     help="score the test links over the training graph + validation positives "
                          "(WalkPool's observe_val_and_injection, OGB's use_valedges_as_input)")
