@@ -12,6 +12,7 @@ dominates the epoch time of subgraph heads). Results are appended as JSON lines;
 (dataset, method, split) entries are skipped on a rerun.
 
     OMP_NUM_THREADS=1 python benchmarks/link_auc.py --methods walkpool seal gae --splits 0
+    python benchmarks/link_auc.py --report FILE [FILE ...]   # mean +- std table (first file wins)
 """
 from __future__ import annotations
 
