@@ -25,6 +25,7 @@ import torch
 
 from graphkit.config import from_dict
 from graphkit.data import load
+from graphkit.train import mean_std
 from graphkit.train.metrics import link_metrics
 from graphkit.train.tasks import make_task
 
@@ -128,8 +129,7 @@ def report(files: list[str], methods: list[str], datasets: list[str]) -> str:
             if not auc:
                 cells.append("—")
                 continue
-            mean = sum(auc) / len(auc)
-            std = (sum((a - mean) ** 2 for a in auc) / (len(auc) - 1)) ** 0.5 if len(auc) > 1 else 0.0
+            mean, std = mean_std(auc)
             cells.append(f"{mean:.2f} ± {std:.2f} (n={len(auc)})")
             if m == "walkpool":
                 wp = mean

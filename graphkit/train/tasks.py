@@ -254,12 +254,9 @@ class LinkTask(Task):
         if train_neg is None:
             train_neg = _sample_neg(mp, n, train_pos.size(1), g)
         self.graph = Data(x=data.x, edge_index=mp, num_nodes=n).to(device)
-        # the message-passing edges each split is scored over (test: + validation positives)
-        self._eval_edges = {"train": self.graph.edge_index, "val": self.graph.edge_index,
-                            "test": self.graph.edge_index}
-        if cfg.train.val_edges_as_input:
-            self._eval_edges["test"] = to_undirected(torch.cat([mp, val_pos], 1),
-                                                     num_nodes=n).to(device)
+        # test-time message edges when they differ from the training graph's
+        self._test_edge_index = (to_undirected(torch.cat([mp, val_pos], 1), num_nodes=n).to(device)
+                                 if cfg.train.val_edges_as_input else None)
         self.pairs = {"train": (train_pos, train_neg), "val": (val_pos, val_neg),
                       "test": (split["test_pos"], test_neg)}
         self.pairs = {k: (p.to(device), q.to(device)) for k, (p, q) in self.pairs.items()}
@@ -368,10 +365,10 @@ class LinkTask(Task):
         """The message-passing graph the ``split`` ("train" | "val" | "test") links are scored
         over: the training graph, plus the validation positives for "test" when
         ``train.val_edges_as_input`` is set."""
-        ei = self._eval_edges[split]
-        if ei is self.graph.edge_index:
+        if split != "test" or self._test_edge_index is None:
             return self.graph
-        return Data(x=self.graph.x, edge_index=ei, num_nodes=self.graph.num_nodes)
+        return Data(x=self.graph.x, edge_index=self._test_edge_index,
+                    num_nodes=self.graph.num_nodes)
 
     @torch.no_grad()
     def score_pairs(self, model, split: str, max_links: int | None = None,
@@ -384,7 +381,7 @@ class LinkTask(Task):
             p, q = p[:, :max_links], q[:, :max_links]
         graph = self.eval_graph(split)
         cache = {} if cache is None else cache
-        key = id(self._eval_edges[split])
+        key = "train" if graph is self.graph else "test"
         if key not in cache:
             with self.autocast():
                 cache[key] = model.encode(graph)
