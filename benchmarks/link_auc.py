@@ -43,8 +43,11 @@ def recipe(method: str, dataset: str, args) -> dict:
     cap = MAX_NODES_PER_HOP.get(dataset)
     head_kwargs = {"in_channels": 1, "num_hops": 2, "max_nodes_per_hop": cap}
     encoder = "ones"
+    encoder_kwargs = {}
     if featured and args.featured_input == "vgae":  # the paper's input: unsupervised embeddings
-        encoder, head_kwargs["in_channels"] = "vgae", 16
+        encoder, head_kwargs["in_channels"] = "vgae", args.vgae_dim
+        if args.vgae_dim != 16:  # the VGAE's 2:1 hidden:latent ratio (32 -> 16 by default)
+            encoder_kwargs = {"out_channels": args.vgae_dim, "hidden_channels": 2 * args.vgae_dim}
     elif featured:
         encoder = "auto"  # the raw features
         head_kwargs["in_channels"] = {"cora-link": 1433, "citeseer-link": 3703}[dataset]
@@ -53,6 +56,7 @@ def recipe(method: str, dataset: str, args) -> dict:
     else:
         head_kwargs.update(hidden_channels=32, num_layers=3, pooling="sort", sort_k=args.sort_k)
     return {"model": {"name": "identity", "input_encoder": encoder, "hidden_channels": 32,
+                      "encoder_kwargs": encoder_kwargs,
                       "head": method, "head_kwargs": head_kwargs},
             "train": {"loader": "links", "batch_size": 32, "eval_batch_size": 128,
                       "epochs": args.epochs, "max_steps_per_epoch": args.steps, "lr": args.lr,
@@ -98,6 +102,7 @@ def run_one(dataset: str, method: str, split: int, args) -> dict:
             "drnl": bool(args.drnl) if method == "walkpool" else None,
             "sort_k": cfg.model.head_kwargs.get("sort_k") if method == "seal" else None,
             "featured_input": args.featured_input if dataset.endswith("-link") else None,
+            "vgae_dim": args.vgae_dim if dataset.endswith("-link") else None,
             "val_edges_as_input": cfg.train.val_edges_as_input,
             "train_s": t_train, "device": str(dev), "total_s": time.perf_counter() - t0, "history": hist,
             "params": sum(p.numel() for p in model.parameters())}
@@ -149,6 +154,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--steps", type=int, default=40,
                     help="optimisation steps per epoch (0: full passes over the training links)")
+    ap.add_argument("--vgae-dim", type=int, default=16,
+                    help="size of the VGAE input embeddings on attributed graphs (the paper: 32)")
     ap.add_argument("--featured-input", choices=["vgae", "raw"], default="vgae",
                     help="subgraph heads on cora-link / citeseer-link: VGAE embeddings of the "
                          "training graph (as the WalkPool paper) or the raw bag-of-words")

@@ -86,6 +86,10 @@ def plan(name: str) -> list[tuple[str, str, int, int]]:
             for seed in range(1 if ds == "cora" else 0, 5):
                 add(ds, SEEDS5_KINDS, DEPTHS[:-1], [seed])
         return runs
+    if name == "rest":  # every kind not in seeds5, all depths, 5 seeds, cheapest graph first
+        for ds in ["csbm", "cora", "citeseer"]:
+            add(ds, [k for k in FULL if k not in SEEDS5_KINDS], DEPTHS, range(5))
+        return runs
     if name == "full":   # 5 seeds x 6 depths x every kind x 3 datasets, seed-major
         for seed in range(5):
             for ds in ["cora", "citeseer", "csbm"]:
@@ -189,11 +193,12 @@ def run_one(data, dataset: str, kind: str, depth: int, seed: int, args) -> dict:
 def sweep(args) -> None:
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     done = set()
-    if os.path.exists(args.out):
-        with open(args.out) as f:
-            for line in f:
-                r = json.loads(line)
-                done.add((r["dataset"], r["kind"], r["depth"], r["seed"]))
+    for path in [args.out, *args.also_done]:  # a run in any of these files is not repeated
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    r = json.loads(line)
+                    done.add((r["dataset"], r["kind"], r["depth"], r["seed"]))
     i_shard, n_shards = (int(v) for v in args.shard.split("/"))
     runs = [r for r in plan(args.plan)[i_shard::n_shards] if r not in done
             and (args.plan_seeds is None or r[3] in args.plan_seeds)
@@ -299,7 +304,7 @@ def report(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--plan", default="default", choices=["default", "smoke", "full", "deep64", "deep64_citeseer",
-                                     "deep64_csbm", "gcnii64", "seeds5"])
+                                     "deep64_csbm", "gcnii64", "seeds5", "rest"])
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     ap.add_argument("--shard", default="0/1", help="I/N: run every N-th planned run from the I-th")
     ap.add_argument("--normalize-features", action="store_true",
@@ -312,6 +317,9 @@ def main() -> None:
     ap.add_argument("--plan-datasets", nargs="*", default=None,
                     help="run only these datasets of the plan")
     ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--also-done", nargs="*", default=[], metavar="JSONL",
+                    help="skip runs already recorded in these files too (a second process "
+                         "sharing a plan writes its own --out)")
     ap.add_argument("--epochs", type=int, default=150)
     ap.add_argument("--patience", type=int, default=30)
     ap.add_argument("--gcnii-epochs", type=int, default=500)

@@ -59,6 +59,9 @@ class ModelConfig:
         input_encoder: for graphs without features: ``"embedding"`` (a learned vector per node),
             ``"degree"`` (one-hot degree) or ``"ones"``; ``"auto"`` uses the features when present;
             ``"vgae"`` (link tasks): unsupervised VGAE embeddings of the training graph.
+        encoder_kwargs: options of the ``vgae`` input encoder (``out_channels``: embedding
+            size, 16; ``hidden_channels``: 32; ``epochs``: 200; ``lr``: 0.01;
+            ``variational``: true).
         kwargs: passed on to the backbone (e.g. ``residual: rezero``, ``norm: batch``, ``aggr: gnp``).
         head_kwargs: passed on to the link head (e.g. ``walk_len: 7`` for ``walkpool``).
     """
@@ -70,6 +73,7 @@ class ModelConfig:
     readout: str = "mean"
     head: str = "auto"
     input_encoder: str = "auto"
+    encoder_kwargs: dict = field(default_factory=dict)
     kwargs: dict = field(default_factory=dict)
     head_kwargs: dict = field(default_factory=dict)
 
@@ -153,7 +157,8 @@ class Config:
         """Hash of everything that shapes a run's model and data (not epochs, devices, paths)."""
         d = self.to_dict()
         keep = {"data": {k: d["data"][k] for k in ("name", "options", "transforms")},
-                "model": d["model"],
+                "model": {k: v for k, v in d["model"].items()   # only when set: old runs
+                          if k != "encoder_kwargs" or v},            # keep their fingerprints
                 "train": {k: d["train"][k] for k in ("lr", "weight_decay", "optimizer",
                                                      "batch_size", "loader", "num_neighbors",
                                                      "val_ratio", "select")}}

@@ -175,6 +175,9 @@ def build_task_model(task: str, cfg_model, num_features: int, num_outputs: int,
     if kind == "vgae":
         raise ValueError(f"config key 'model.input_encoder' is 'vgae' (pretrained link "
                          f"embeddings), which only link tasks support; got a {task} task")
+    if m.encoder_kwargs:
+        raise ValueError(f"config key 'model.encoder_kwargs' is {m.encoder_kwargs}, but only "
+                         f"input_encoder 'vgae' takes options; got input_encoder {kind!r}")
     if kind == "auto":
         kind = "atom" if atom_features else ("identity" if has_x else "embedding")
     elif kind == "degree":

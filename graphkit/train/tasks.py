@@ -274,12 +274,22 @@ class LinkTask(Task):
         """``model.input_encoder: vgae``: the node features become unsupervised VGAE embeddings
         of the training graph (WalkPool's input on attributed graphs), computed once per task."""
         if getattr(self, "_pretrained", None) is None:
-            from graphkit.nn.link.autoencoder import pretrain_embeddings
+            from graphkit.nn.link.autoencoder import (
+                PRETRAIN_OPTIONS,
+                pretrain_embeddings,
+            )
+            bad = sorted(set(m.encoder_kwargs) - PRETRAIN_OPTIONS)
+            if bad:
+                raise ValueError(f"config key 'model.encoder_kwargs' has unknown option(s) "
+                                 f"{bad} for input_encoder 'vgae'; expected some of "
+                                 f"{sorted(PRETRAIN_OPTIONS)}")
             x = self.graph.x if self.graph.x is not None else torch.ones(
                 self.graph.num_nodes, 1, device=self.device)
-            self._pretrained = pretrain_embeddings(x, self.graph.edge_index, seed=self.seed)
+            self._pretrained = pretrain_embeddings(x, self.graph.edge_index, seed=self.seed,
+                                                   **m.encoder_kwargs)
             self.graph.x = self._pretrained
-        return dataclasses.replace(m, input_encoder="identity"), self._pretrained.size(1)
+        return (dataclasses.replace(m, input_encoder="identity", encoder_kwargs={}),
+                self._pretrained.size(1))
 
     def _resolve_sort_k(self, m):
         """SEAL's sort-pooling size from the data: ``head_kwargs.sort_k`` given as a fraction

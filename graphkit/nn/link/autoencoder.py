@@ -183,6 +183,10 @@ def regularization_loss(model: torch.nn.Module) -> Tensor | None:
     return total
 
 
+#: the options of :func:`pretrain_embeddings` a config may set (``model.encoder_kwargs``)
+PRETRAIN_OPTIONS = {"variational", "hidden_channels", "out_channels", "epochs", "lr"}
+
+
 def pretrain_embeddings(x: Tensor, edge_index: Tensor, *, variational: bool = True,
                         hidden_channels: int = 32, out_channels: int = 16, epochs: int = 200,
                         lr: float = 0.01, seed: int = 0) -> Tensor:
