@@ -4,7 +4,6 @@ Registered in ``MODELS`` as ``"deepgnn"`` (and ``"gcnii"``: GCNII's configuratio
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import torch
@@ -16,6 +15,7 @@ from torch_geometric.nn.resolver import activation_resolver
 from graphkit._checks import check_choice, check_range, check_type
 from graphkit.nn.norm import NodeNorm, build_norm
 from graphkit.nn.residual import ResidualStack
+from graphkit.nn.sparse import SparseAdj, _same_tensor, _tensor_key
 from graphkit.registry import CONVS, MODELS, NORMS, RESIDUALS
 
 BUILTIN_CONVS = {"gcn", "prop", "sage", "gin", "gat", "graphconv"}
@@ -43,56 +43,6 @@ def feature_dropout(x: Tensor, p: float, training: bool) -> Tensor:
             vals = vals * (torch.rand_like(vals) >= p).to(x.dtype) * scale
             return torch.zeros_like(x).masked_scatter(nz, vals)
     return x * ((torch.rand_like(x) >= p).to(x.dtype) * scale)
-
-
-def _tensor_key(t: Tensor, extra: tuple) -> tuple:
-    # keeps a reference to ``t``: while cached, its memory cannot be reused by a new tensor,
-    # so an equal data pointer + shape + version counter means the very same, unmodified data
-    return (t, t.data_ptr(), tuple(t.shape), t.stride(), t._version, t.dtype, t.device, extra)
-
-
-def _same_tensor(key: tuple, t: Tensor, extra: tuple) -> bool:
-    return key[1:] == _tensor_key(t, extra)[1:] and key[0]._version == t._version
-
-
-class SparseAdj:
-    r"""A normalised adjacency held as two CSR matrices, :math:`\tilde{\mathbf{P}}` (rows =
-    targets) and its transpose, so that :math:`\tilde{\mathbf{P}}\mathbf{x}` and its backward
-    are both a CSR sparse-dense product (on CPU several times faster than scatter-based message
-    passing; the weights are constants, no gradient flows to them).
-
-    Args:
-        edge_index (Tensor): ``(2, E)`` edges, messages flow ``edge_index[0] -> edge_index[1]``.
-        edge_weight (Tensor): ``(E,)`` weights.
-        num_nodes (int): :math:`|\mathcal{V}|`.
-    """
-
-    def __init__(self, edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> None:
-        w = edge_weight.detach()
-        self.num_nodes = num_nodes
-        size = (num_nodes, num_nodes)
-        with warnings.catch_warnings():  # "CSR support is in beta" / "invariant checks off"
-            warnings.simplefilter("ignore", UserWarning)
-            self.P = torch.sparse_coo_tensor(edge_index.flip(0), w, size).coalesce(
-                ).to_sparse_csr()
-            self.PT = torch.sparse_coo_tensor(edge_index, w, size).coalesce().to_sparse_csr()
-
-    def matmul(self, x: Tensor) -> Tensor:
-        return _SpMM.apply(self.P, self.PT, x)
-
-    def __repr__(self) -> str:
-        return f"SparseAdj(num_nodes={self.num_nodes}, nnz={self.P._nnz()})"
-
-
-class _SpMM(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, P: Tensor, PT: Tensor, x: Tensor) -> Tensor:
-        ctx.PT = PT
-        return P @ x
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        return None, None, ctx.PT @ grad
 
 
 class GCNPropagate(MessagePassing):

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch_geometric.nn import MessagePassing
+from torch_geometric.nn import MessagePassing, SAGEConv
 from torch_geometric.nn.aggr import Aggregation
 from torch_geometric.nn.resolver import aggregation_resolver
 
@@ -25,7 +25,7 @@ from graphkit._checks import check_range
 from graphkit.nn.aggr.gnp import GNP
 from graphkit.registry import AGGRS, MODELS
 
-__all__ = ["GNPGNN", "GNPConv", "build_aggregation"]
+__all__ = ["GNPGNN", "GNPConv", "GNPSAGEConv", "build_aggregation"]
 
 _CHANNEL_KW = {"gnp": "channels", "powermean": "channels", "softmax": "channels"}
 
@@ -108,6 +108,63 @@ class GNPConv(MessagePassing):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
                 f"aggr={self.aggr_name!r})")
+
+
+class GNPSAGEConv(SAGEConv):
+    r"""PyG's :class:`~torch_geometric.nn.conv.SAGEConv` with a GNP aggregation that pools the
+    neighbours' features directly, without the :math:`(|\mathcal{E}|, F)` message tensor.
+
+    .. math::
+        \mathbf{x}_i' = \mathbf{W}_1 \mathbf{x}_i + \mathbf{W}_2\,
+            \mathrm{GNP}_{j \in \mathcal{N}(i)}\, \mathbf{x}_j
+
+    The same function and parameters as ``SAGEConv(in, out, aggr=GNP(...))``; only the
+    evaluation differs: SAGE's message is the source feature, so GNP's powers
+    :math:`x_j^{\,p}` are taken once per node and the edges only gather and scatter-sum them
+    (:meth:`GNP.pool_neighbors`), which puts the layer at the edge-level cost of a sum
+    aggregation over :math:`2F` channels (:math:`F` with ``signed=False``). Sparse adjacency
+    inputs, explain mode and propagate hooks take PyG's generic path.
+
+    Args:
+        in_channels (int or tuple): as for ``SAGEConv``.
+        out_channels (int): as for ``SAGEConv``.
+        aggr (GNP, optional): the aggregation; :obj:`None` builds ``GNP(in_channels,
+            **aggr_kwargs)``. (default: :obj:`None`)
+        aggr_kwargs (dict, optional): keywords for the default ``GNP``. (default: :obj:`None`)
+        **kwargs: the rest of ``SAGEConv``'s arguments (``normalize``, ``root_weight``,
+            ``project``, ``bias``).
+
+    Example:
+        >>> conv = GNPSAGEConv(16, 32, aggr_kwargs={"init": "mixed", "growth": (0, 1)})
+        >>> h = conv(x, edge_index)
+    """
+
+    def __init__(self, in_channels: int | tuple[int, int], out_channels: int,
+                 aggr: GNP | None = None, aggr_kwargs: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        if aggr is None:
+            src_channels = in_channels[0] if isinstance(in_channels, tuple) else in_channels
+            aggr = GNP(src_channels, **(aggr_kwargs or {}))
+        elif not isinstance(aggr, GNP):
+            raise TypeError(f"GNPSAGEConv: 'aggr' must be a GNP instance or None; got "
+                            f"{type(aggr).__name__} (use SAGEConv for other aggregations)")
+        elif aggr_kwargs:
+            raise ValueError("GNPSAGEConv: pass either 'aggr' or 'aggr_kwargs', not both")
+        super().__init__(in_channels, out_channels, aggr=aggr, **kwargs)
+
+    def propagate(self, edge_index, size=None, **kwargs):
+        generic = (not isinstance(edge_index, Tensor) or edge_index.layout != torch.strided
+                   or self.explain or self.decomposed_layers > 1
+                   or self._propagate_forward_pre_hooks or self._propagate_forward_hooks
+                   or self._message_forward_pre_hooks or self._message_forward_hooks
+                   or self._aggregate_forward_pre_hooks or self._aggregate_forward_hooks)
+        if generic:
+            return super().propagate(edge_index, size=size, **kwargs)
+        x = kwargs["x"]
+        x_src, x_dst = x if isinstance(x, tuple) else (x, x)
+        num_dst = size[1] if size is not None and size[1] is not None else (
+            x_src.size(0) if x_dst is None else x_dst.size(0))
+        return self.aggr_module.pool_neighbors(x_src, edge_index, num_dst)
 
 
 @MODELS.register("gnp_gnn")

@@ -44,3 +44,51 @@ def test_build_aggregation_and_errors():
         GNPConv(3, 4)(torch.randn(2, 3), torch.tensor([[0], [1]]), torch.ones(1, 1))
     with pytest.raises(ValueError, match="'num_layers' must be an int"):
         GNPGNN(3, 4, 1, num_layers=0)
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_gnp_sage_conv_equals_sage_with_gnp_messages(signed):
+    """GNPSAGEConv (node-level powers, no message tensor) == SAGEConv(aggr=GNP): outputs and
+    every gradient, with repeated edges, an isolated node, zeros and a bipartite input."""
+    from torch_geometric.nn import SAGEConv
+
+    from graphkit.nn.gnp_gnn import GNPSAGEConv
+    torch.manual_seed(0)
+    fast = GNPSAGEConv(4, 5, aggr_kwargs={"init": "mixed", "signed": signed}).double()
+    ref = SAGEConv(4, 5, aggr=GNP(4, init="mixed", signed=signed)).double()
+    ref.load_state_dict(fast.state_dict())
+    with torch.no_grad():
+        for conv in (fast, ref):
+            conv.aggr_module.p.mul_(0.3).add_(0.5)                 # moderate exponents
+    x = torch.randn(9, 4, dtype=torch.float64)
+    x[2] = 0.0
+    ei = torch.tensor([[0, 1, 2, 3, 3, 4, 5, 6, 7, 1], [1, 2, 3, 4, 4, 0, 0, 7, 6, 0]])  # 8 isolated
+    outs = []
+    for conv in (fast, ref):
+        xx = x.clone().requires_grad_(True)
+        out = conv(xx, ei)
+        out.square().sum().backward()
+        outs.append((out, xx.grad, *[p.grad for p in conv.parameters()]))
+    for a, b in zip(*outs):
+        assert torch.allclose(a, b, rtol=1e-8, atol=1e-10)
+    xs, xd = torch.randn(6, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
+    eb = torch.tensor([[0, 1, 5, 4], [0, 0, 2, 2]])
+    assert torch.allclose(fast((xs, xd), eb), ref((xs, xd), eb), rtol=1e-8, atol=1e-10)
+
+
+def test_gnp_sage_conv_generic_path_and_errors():
+    from torch_geometric.nn.aggr import MeanAggregation
+
+    from graphkit.nn.gnp_gnn import GNPSAGEConv
+    conv = GNPSAGEConv(3, 2)
+    calls = []
+    conv.register_message_forward_hook(lambda *a: calls.append(1))  # hooks see real messages
+    x, ei = torch.randn(4, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])
+    out = conv(x, ei)
+    assert calls and out.shape == (4, 2)
+    with pytest.raises(TypeError, match="'aggr' must be a GNP instance"):
+        GNPSAGEConv(3, 2, aggr=MeanAggregation())
+    with pytest.raises(ValueError, match="either 'aggr' or 'aggr_kwargs'"):
+        GNPSAGEConv(3, 2, aggr=GNP(3), aggr_kwargs={"init": "max"})
+    with pytest.raises(ValueError, match="'edge_index' must be a \\(2, E\\) tensor"):
+        GNP(3).pool_neighbors(x, ei[0])

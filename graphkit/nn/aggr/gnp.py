@@ -38,6 +38,7 @@ from torch_geometric.index import ptr2index
 from torch_geometric.nn.aggr import Aggregation
 
 from graphkit._checks import check_choice, check_range, check_type
+from graphkit.nn.sparse import SparseAdj, _same_tensor, _tensor_key
 from graphkit.registry import AGGRS, READOUTS
 
 __all__ = ["GNP", "GNP_INITS", "LARGE_P", "MIXED_CYCLE", "gnp_reduce"]
@@ -64,8 +65,16 @@ _LAZY = (UninitializedParameter, UninitializedBuffer)
 
 
 class _GNPPool(torch.autograd.Function):
-    r"""GNP of ``x`` (E, F) into ``dim_size`` segments, one (p, q) per column of
-    ``a = [x^+ | x^-]`` (E, 2F) when ``signed`` (else ``a = x^+``, (E, F)).
+    r"""GNP of the entries ``x[src]`` (E, F) into ``dim_size`` segments, one (p, q) per column
+    of ``a = [x^+ | x^-]`` (E, 2F) when ``signed`` (else ``a = x^+``, (E, F)). ``src = None``
+    pools the rows of ``x`` themselves (``x`` is (E, F)).
+
+    With ``src`` the per-entry terms :math:`e_k = \exp(p \log a_k - m)` depend only on the
+    source row, so they are computed once per row of ``x``, and the sum over each segment is
+    one CSR product with the (segment x row) adjacency ``adj`` (its transpose in the
+    backward): the edge-level work is that of a sum aggregation over ``2F`` (``F`` unsigned)
+    channels, and no (E, F) message tensor is built (``SAGEConv``-style layers, whose message
+    is the source feature).
 
     Zeros are pooled as the dtype's smallest normal number ``tiny`` (so every log is finite; they
     add at most ``tiny**p`` per entry, below 1e-7 relative for ``p >= 0.2`` in float32, and a set
@@ -74,42 +83,54 @@ class _GNPPool(torch.autograd.Function):
     largest one (negligible even in float64), and no subnormal number is ever made (CPUs take a
     7-14x slower path for those, in ``exp`` and in products with small gradients).
 
-    Hand-written backward: with :math:`w_k = \exp(v_k - \mathrm{LSE})`, :math:`v_k = p \log a_k`
-    and :math:`G = g \cdot \mathrm{out}`: :math:`\partial/\partial a_k = G w_k / a_k`,
+    Hand-written backward: with :math:`w_k = \exp(v_k - \mathrm{LSE}) = e_k / s`,
+    :math:`v_k = p \log a_k` and :math:`G = g \cdot \mathrm{out}`:
+    :math:`\partial/\partial a_k = G w_k / a_k`,
     :math:`\partial/\partial p = (\sum_k G w_k \log a_k - G L)/p`,
-    :math:`\partial/\partial q = -G \log n / p`; the sign split's gradient is folded in.
+    :math:`\partial/\partial q = -G \log n / p`; the sign split's gradient is folded in. The
+    per-segment factor :math:`G / s` is gathered once and summed back per source row; segments
+    redone with their own shift (see below) take the exact per-entry path.
     """
 
     @staticmethod
-    def forward(ctx, x: Tensor, index: Tensor, p: Tensor, q: Tensor, log_n: Tensor,
-                dim_size: int, signed: bool) -> Tensor:
-        # branches stacked along rows, (B*E, F) with B = 2 (x^+ rows, then x^- rows), so every
+    def forward(ctx, x: Tensor, src: Tensor | None, adj: SparseAdj | None, index: Tensor,
+                p: Tensor, q: Tensor, log_n: Tensor, dim_size: int, signed: bool) -> Tensor:
+        # branches stacked along rows, (B*M, F) with B = 2 (x^+ rows, then x^- rows), so every
         # pass is over contiguous memory; segment b*S + s holds branch b of group s
-        E, F = x.shape
+        M, F = x.shape
+        E = index.numel()
         B, S = (2 if signed else 1), dim_size
         tiny = torch.finfo(x.dtype).tiny
         floor = max(math.log(tiny) + 8.0, -60.0)
-        la = x.new_empty(B * E, F)                            # log a, zeros as log(tiny)
-        torch.log(x.clamp_min(tiny), out=la[:E])
+        la = x.new_empty(B * M, F)                            # log a, zeros as log(tiny)
+        torch.log(x.clamp_min(tiny), out=la[:M])
         if signed:
-            torch.log(x.neg().clamp_min_(tiny), out=la[E:])
+            torch.log(x.neg().clamp_min_(tiny), out=la[M:])
             index = torch.cat([index, index + S])
+        # row of x^± behind every entry: (B*E,), None when the entries are the rows
+        rows = None if src is None else (torch.cat([src, src + M]) if signed else src)
         P, Q = p.view(B, 1, F), q.view(B, 1, F)
-        idx = index.view(-1, 1).expand_as(la)
-        v = la.view(B, E, F) * P
-        # shift by the column max over all entries (a plain reduction, no per-segment scatter
+        idx = index.view(-1, 1).expand(B * E, F)
+        v = la.view(B, M, F) * P
+        # shift by the column max over all rows (a plain reduction, no per-segment scatter
         # max); segments whose sum is then too small to be exact are redone with their own max
-        mc = v.amax(1, keepdim=True) if E > 0 else v.new_zeros(B, 1, F)
-        e = torch.sub(v, mc).clamp_min_(floor).exp_().view(B * E, F)
-        s = x.new_zeros(B * S, F).scatter_add_(0, idx, e)
-        del e
+        mc = v.amax(1, keepdim=True) if M > 0 else v.new_zeros(B, 1, F)
+        e = torch.sub(v, mc).clamp_min_(floor).exp_().view(B * M, F)
+        if adj is not None:       # sum over in-neighbours as one CSR product, (S, B*F) layout
+            s = (adj.P @ e.view(B, M, F).transpose(0, 1).reshape(M, B * F)
+                 ).view(S, B, F).transpose(0, 1).reshape(B * S, F)
+        else:
+            e_ent = e if rows is None else e.index_select(0, rows)
+            s = x.new_zeros(B * S, F).scatter_add_(0, idx, e_ent)
+            del e_ent
         m = mc.expand(B, S, F).reshape(B * S, F)
         n_rows = log_n.exp().repeat(B, 1)                                      # (B*S, 1)
         bad = (s < n_rows * (math.exp(floor) / torch.finfo(x.dtype).eps)).any(1)
+        sel = None
         if bool(bad.any()):
             sel = bad.index_select(0, index).nonzero().view(-1)               # entries to redo
             sub_idx = index.index_select(0, sel)
-            vs = v.view(B * E, F).index_select(0, sel)
+            vs = v.view(B * M, F).index_select(0, sel if rows is None else rows[sel])
             ms = x.new_full((B * S, F), -math.inf).scatter_reduce_(
                 0, sub_idx.view(-1, 1).expand_as(vs), vs, "amax")
             ms = ms.masked_fill_(ms == -math.inf, 0.0)
@@ -125,34 +146,79 @@ class _GNPPool(torch.autograd.Function):
         log_max = math.log(torch.finfo(x.dtype).max) - 1.0
         live = ok & (L < log_max)
         out = torch.where(ok, L.clamp(max=log_max).exp(), torch.zeros_like(L))
-        ctx.save_for_backward(x, la, index, p, log_n, lse, L, out, live)
-        ctx.floor, ctx.shape = floor, (B, S, E, F)
+        ctx.save_for_backward(x, la, e, index, rows, sel, bad, mc, p, log_n, s, lse, L, out,
+                              live)
+        ctx.floor, ctx.shape, ctx.adj = floor, (B, S, M, F), adj
         return out.view(B, S, F).transpose(0, 1).reshape(S, B * F)         # [x^+ | x^-] columns
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out: Tensor):
-        x, la, index, p, log_n, lse, L, out, live = ctx.saved_tensors
-        floor, (B, S, E, F) = ctx.floor, ctx.shape
+        x, la, e, index, rows, sel, bad, mc, p, log_n, s, lse, L, out, live = ctx.saved_tensors
+        floor, (B, S, M, F) = ctx.floor, ctx.shape
         P = p.view(B, 1, F)
+        big = torch.finfo(la.dtype).max / 4
         g = grad_out.reshape(S, B, F).transpose(0, 1).reshape(B * S, F)
         G = torch.where(live, g * out, torch.zeros_like(out))                 # (B*S, F)
         grad_q = (G.view(B, S, F) * log_n.view(1, S, 1)).sum(1).neg_().div_(P.squeeze(1))
-        Gi = G.index_select(0, index)
-        r = (la.view(B, E, F) * P).view(B * E, F).sub_(lse.index_select(0, index))  # log w_k
-        t = torch.clamp_min(r, floor).exp_().mul_(Gi)                          # G w_k
-        big = torch.finfo(la.dtype).max / 4
-        grad_p = (((t * la).view(B, E, F).sum(1) - (G * L).view(B, S, F).sum(1)) / P.squeeze(1))
+        # segments on the common shift: G w_k = e_k * (G / s), summed back per source row
+        H = torch.where(live & ~bad.view(-1, 1), G / torch.where(live, s, torch.ones_like(s)),
+                        torch.zeros_like(G))
+        if ctx.adj is not None:                                                # A^T H
+            T = (ctx.adj.PT @ H.view(B, S, F).transpose(0, 1).reshape(S, B * F)
+                 ).view(M, B, F).transpose(0, 1).reshape(B * M, F)
+        else:
+            T = H.index_select(0, index)                                       # (B*E, F)
+            if rows is not None:
+                T = x.new_zeros(B * M, F).index_add_(0, rows, T)               # (B*M, F)
+        t = e * T                                                              # sum_k G w_k
+        grad_p = (t * la).view(B, M, F).sum(1)
+        want_x = ctx.needs_input_grad[0]
+        if want_x:                                                             # G w_k / a_k
+            # w_k / a_k = exp(v - m - log a) / s; for p < 1 the derivative at an exact zero is
+            # infinite: capped at big (0 * inf -> 0)
+            ga = (la.view(B, M, F) * P).sub_(mc).sub_(la.view(B, M, F)).clamp_min_(floor)
+            ga = ga.view(B * M, F).exp_().mul_(T)
+        if sel is not None:       # segments with their own shift: exact per-entry terms
+            sub_idx = index.index_select(0, sel)
+            r_rows = sel if rows is None else rows.index_select(0, sel)
+            la_s = la.index_select(0, r_rows)
+            branch = sel // (index.numel() // B)
+            r = (la_s * P.view(B, F).index_select(0, branch)).sub_(
+                lse.index_select(0, sub_idx))                                  # log w_k
+            Gi = G.index_select(0, sub_idx)
+            ts = torch.clamp_min(r, floor).exp_().mul_(Gi)
+            grad_p = grad_p.index_add_(0, branch, ts * la_s)
+            if want_x:
+                gs = r.sub_(la_s).clamp_min_(floor).exp_().mul_(Gi)
+                ga = ga.index_add_(0, r_rows, gs)
+        grad_p = ((grad_p - (G * L).view(B, S, F).sum(1)) / P.squeeze(1))
         grad_p = grad_p.nan_to_num_(0.0, big, -big).view(-1)
         grad_q = grad_q.nan_to_num_(0.0, big, -big).view(-1)
         grad_x = None
-        if ctx.needs_input_grad[0]:                                            # G w_k / a_k
-            # for p < 1 the derivative at an exact zero is infinite: capped at big (0 * inf -> 0)
-            ga = r.sub_(la).clamp_min_(floor).exp_().mul_(Gi).nan_to_num_(0.0, big, -big)
-            grad_x = ga[:E].masked_fill_(x < 0, 0.0)                          # d x^+ / dx
+        if want_x:
+            ga = ga.nan_to_num_(0.0, big, -big)
+            grad_x = ga[:M].masked_fill_(x < 0, 0.0)                          # d x^+ / dx
             if B == 2:
-                grad_x = grad_x.sub_(ga[E:].masked_fill_(x > 0, 0.0))         # d x^- / dx
-        return grad_x, None, grad_p, grad_q, None, None, None
+                grad_x = grad_x.sub_(ga[M:].masked_fill_(x > 0, 0.0))         # d x^- / dx
+        return grad_x, None, None, None, grad_p, grad_q, None, None, None
+
+
+#: the last (keys, adjacency) built by :func:`_neighbor_adj` (one graph, as GCNConv's cache)
+_ADJ_CACHE: list = [None]
+
+
+def _neighbor_adj(src: Tensor, dst: Tensor, num_src: int, num_dst: int, dtype: torch.dtype
+                  ) -> SparseAdj:
+    """Unweighted CSR adjacency (and transpose) of the pairs ``src -> dst`` (repeats summed),
+    cached for the last graph seen: a new or in-place-modified index rebuilds it."""
+    extra = (num_src, num_dst, dtype)
+    hit = _ADJ_CACHE[0]
+    if hit is None or not (_same_tensor(hit[0], src, extra) and _same_tensor(hit[1], dst, ())):
+        adj = SparseAdj(torch.stack([src, dst]), torch.ones(src.numel(), dtype=dtype,
+                        device=src.device), num_dst, num_src)
+        hit = _ADJ_CACHE[0] = (_tensor_key(src, extra), _tensor_key(dst, ()), adj)
+    return hit[2]
 
 
 def _check_growth(owner: str, growth) -> tuple[float, float] | None:
@@ -181,7 +247,8 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
                p_neg: ParamLike | None = None, q_neg: ParamLike | None = None, *,
                ptr: Tensor | None = None, dim_size: int | None = None, dim: int = -2,
                signed: bool = True, p_min: float = 0.2,
-               growth: tuple[float, float] | None = None) -> Tensor:
+               growth: tuple[float, float] | None = None,
+               src_index: Tensor | None = None) -> Tensor:
     r"""Generalized-norm pooling of ``x`` over the groups given by ``index`` (see module docs).
 
     .. math::
@@ -210,9 +277,15 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
             mean/max (:math:`g = 0`) and sum (:math:`g = 1`) and makes :math:`p < 0` channels
             power means (:math:`q = 1`, between min and the geometric mean).
             (default: :obj:`None`, unbounded)
+        src_index (LongTensor, optional): pool the entries ``x.index_select(dim, src_index)``
+            without building them: with ``src_index = edge_index[0]`` and ``index =
+            edge_index[1]`` this is GNP over the neighbours :math:`x_j` of every node, at the
+            edge-level cost of a sum aggregation (the powers are taken once per node).
+            (default: :obj:`None`, the entries are ``x`` itself)
 
     Shapes:
-        - **input:** ``x``: :math:`(\ldots, E, \ldots, F)`, ``index``: :math:`(E,)`
+        - **input:** ``x``: :math:`(\ldots, E, \ldots, F)` (:math:`(\ldots, N, \ldots, F)` with
+          ``src_index``), ``index``: :math:`(E,)`, ``src_index``: :math:`(E,)`
         - **output:** ``x`` with dimension ``dim`` resized to ``dim_size``
 
     Example:
@@ -230,7 +303,16 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
     if not 0 <= dim < x.dim():
         raise ValueError(f"{owner}: 'dim' must lie in [-{x.dim()}, {x.dim() - 1}] for an input of "
                          f"shape {tuple(x.shape)}; got {dim}")
-    if index.numel() != x.size(dim):
+    if src_index is not None:
+        if src_index.dim() != 1 or src_index.numel() != index.numel():
+            raise ValueError(f"{owner}: 'src_index' must be 1-D with one row of 'x' per entry "
+                             f"of 'index' ({index.numel()}); got shape {tuple(src_index.shape)}")
+        if src_index.numel() > 0 and not 0 <= int(src_index.min()) <= int(src_index.max()) \
+                < x.size(dim):
+            raise ValueError(f"{owner}: 'src_index' must hold rows of 'x' in [0, {x.size(dim)}) "
+                             f"along dim {dim}; got values in [{int(src_index.min())}, "
+                             f"{int(src_index.max())}]")
+    elif index.numel() != x.size(dim):
         raise ValueError(f"{owner}: 'index' has {index.numel()} entries but 'x' has "
                          f"{x.size(dim)} along dim {dim}; pass one per entry")
     if dim_size is None:
@@ -242,8 +324,8 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
     xt = x.movedim(dim, 0)
     rest = xt.shape[1:]
     C = rest[-1] if len(rest) > 0 else 1
-    E = xt.size(0)
-    xt = xt.reshape(E, -1)
+    E = index.numel()
+    xt = xt.reshape(xt.size(0), -1)
     reps = xt.size(1) // C if C > 0 else 0
 
     def per_entry(value: ParamLike, name: str) -> Tensor:
@@ -268,7 +350,11 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
     index = index.to(torch.long)
     n = xt.new_zeros(dim_size).index_add_(0, index, xt.new_ones(E))
     log_n = n.clamp_min(1).log_().unsqueeze(1)
-    out = _GNPPool.apply(xt, index, P, Q, log_n, dim_size, signed)
+    src = adj = None
+    if src_index is not None:
+        src = src_index.to(torch.long)
+        adj = _neighbor_adj(src, index, xt.size(0), dim_size, xt.dtype)
+    out = _GNPPool.apply(xt, src, adj, index, P, Q, log_n, dim_size, signed)
     if signed:
         half = xt.size(1)
         out = out[:, :half] - out[:, half:]
@@ -393,6 +479,30 @@ class GNP(Aggregation):
 
     def forward(self, x: Tensor, index: Tensor | None = None, ptr: Tensor | None = None,
                 dim_size: int | None = None, dim: int = -2) -> Tensor:
+        return self._pool(x, index, ptr, dim_size, dim)
+
+    def pool_neighbors(self, x: Tensor, edge_index: Tensor, num_nodes: int | None = None
+                       ) -> Tensor:
+        r"""GNP over the in-neighbours of every node, :math:`\mathbf{h}_i =
+        \mathrm{GNP}(\{\mathbf{x}_j : (j, i) \in \mathcal{E}\})`: equal to
+        ``self(x[edge_index[0]], edge_index[1], dim_size=num_nodes)`` but without the
+        :math:`(|\mathcal{E}|, F)` message tensor (the powers are taken once per node; the
+        edge-level work is that of a sum aggregation, see :func:`gnp_reduce`'s ``src_index``).
+
+        Args:
+            x (Tensor): source node features :math:`(|\mathcal{V}_s|, F)`.
+            edge_index (LongTensor): :math:`(2, |\mathcal{E}|)`, sources in row 0.
+            num_nodes (int, optional): number of target nodes. (default: ``x.size(0)``)
+        """
+        if not (isinstance(edge_index, Tensor) and edge_index.dim() == 2
+                and edge_index.size(0) == 2):
+            raise ValueError(f"{type(self).__name__}.pool_neighbors: 'edge_index' must be a "
+                             f"(2, E) tensor; got {getattr(edge_index, 'shape', edge_index)}")
+        return self._pool(x, edge_index[1], None, x.size(0) if num_nodes is None else num_nodes,
+                          -2, edge_index[0])
+
+    def _pool(self, x: Tensor, index: Tensor | None, ptr: Tensor | None,
+              dim_size: int | None, dim: int, src_index: Tensor | None = None) -> Tensor:
         if isinstance(self.p, _LAZY):           # (not is_lazy: a torch.compile graph break)
             self.channels = x.size(-1)
             self.p.materialize((2, self.channels), device=x.device)
@@ -404,7 +514,7 @@ class GNP(Aggregation):
                              f"or GNP(1) to share p, q across channels")
         return gnp_reduce(x, index, self.p[0], self.q[0], self.p[1], self.q[1], ptr=ptr,
                           dim_size=dim_size, dim=dim, signed=self.signed,
-                          p_min=self.p_min, growth=self.growth)
+                          p_min=self.p_min, growth=self.growth, src_index=src_index)
 
     def __repr__(self) -> str:
         args = [str(self.channels), f"init={self.init!r}"]

@@ -360,3 +360,90 @@ def test_graphkit_backbones_use_gnp_by_config(name):
     aggrs = [c.aggr_module for c in model.convs]
     assert [a.channels for a in aggrs] == [4, 8] and str(aggrs[1]) == "GNP(8, init='mixed')"
     assert all(a.p.grad is not None for a in aggrs)
+
+
+# --- pooling gathered rows (src_index): GNP over neighbours without the message tensor ------
+
+def _grads(out, *leaves):
+    w = torch.linspace(-1.0, 2.0, out.numel(), dtype=out.dtype).view_as(out)
+    return torch.autograd.grad((out * w).sum(), leaves, allow_unused=True)
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), signed=st.booleans(), scale=st.sampled_from([1.0, 1e6]),
+       p=st.sampled_from([1.0, 2.5, -1.5, 30.0, -30.0]), q=st.sampled_from([0.0, 0.5, 1.0]))
+def test_src_index_equals_pooling_the_gathered_rows(seed, signed, scale, p, q):
+    """gnp_reduce(x, dst, src_index=src) == gnp_reduce(x[src], dst): outputs and gradients
+    for x, p and q, with zeros, negatives, isolated targets and repeated edges."""
+    g = torch.Generator().manual_seed(seed)
+    N, E, F = 7, 20, 3
+    x = torch.randn(N, F, generator=g, dtype=torch.float64) * scale
+    x[0] = 0.0
+    x[1, 0] = 0.0
+    src = torch.randint(0, N, (E,), generator=g)
+    dst = torch.randint(0, N - 1, (E,), generator=g)       # the last node receives nothing
+    pp = torch.full((2, F), p, dtype=torch.float64, requires_grad=True)
+    qq = torch.full((2, F), q, dtype=torch.float64, requires_grad=True)
+    outs, grads = [], []
+    for gather in (False, True):
+        xx = x.clone().requires_grad_(True)
+        ent, kw = (xx, {"src_index": src}) if gather else (xx[src], {})
+        out = gnp_reduce(ent, dst, pp[0], qq[0], pp[1], qq[1], dim_size=N, signed=signed, **kw)
+        outs.append(out)
+        grads.append(_grads(out, xx, pp, qq))
+    assert torch.allclose(outs[1], outs[0], rtol=1e-9, atol=1e-12)
+    for a, b in zip(grads[1], grads[0]):
+        assert torch.allclose(a, b, rtol=1e-7, atol=1e-9 * scale ** 2)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_src_index_groups_far_below_the_global_max_are_exact(dtype):
+    """Neighbourhoods of 1e-20 next to ones of 1e10 at p = 10 take the exact per-segment path
+    in the forward and backward of the gathered pooling too."""
+    g = torch.Generator().manual_seed(3)
+    x = (torch.rand(6, 2, generator=g, dtype=torch.float64) + 0.5)
+    x[:2] *= 1e-20
+    x[4:] *= 1e10
+    x = x.to(dtype)
+    src = torch.tensor([0, 1, 1, 0, 2, 3, 4, 5, 5])
+    dst = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3, 1])          # target 1 mixes both scales
+    p = torch.tensor(10.0, dtype=dtype, requires_grad=True)
+    q = torch.tensor(0.5, dtype=dtype, requires_grad=True)
+    res = []
+    for gather in (False, True):
+        xx = x.clone().requires_grad_(True)
+        ent, kw = (xx, {"src_index": src}) if gather else (xx[src], {})
+        out = gnp_reduce(ent, dst, p, q, dim_size=4, signed=False, **kw)
+        res.append((out, *_grads(out, xx, p, q)))
+    ref = torch.stack([(x.double()[src[dst == t]] ** 10).sum(0).div(
+        float((dst == t).sum()) ** 0.5) ** 0.1 for t in range(4)])
+    assert torch.allclose(res[1][0].double(), ref, rtol=1e-5 if dtype == torch.float32 else 1e-12)
+    for a, b in zip(res[1], res[0]):
+        assert torch.allclose(a, b, rtol=1e-4 if dtype == torch.float32 else 1e-9, atol=0.0)
+
+
+def test_src_index_gradcheck_and_bad_input():
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(5, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    src, dst = torch.tensor([0, 1, 2, 3, 4, 4, 1]), torch.tensor([0, 0, 1, 1, 2, 3, 3])
+    p = torch.tensor([[1.3, -2.0], [0.7, 3.0]], dtype=torch.float64, requires_grad=True)
+    q = torch.tensor([[0.3, 1.0], [0.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda x, p, q: gnp_reduce(x, dst, p[0], q[0], p[1], q[1], src_index=src), (x, p, q))
+    with pytest.raises(ValueError, match="'src_index' must hold rows of 'x' in \\[0, 5\\)"):
+        gnp_reduce(x, dst, 1.0, 0.0, src_index=src + 1)
+    with pytest.raises(ValueError, match="'src_index' must be 1-D with one row"):
+        gnp_reduce(x, dst, 1.0, 0.0, src_index=src[:3])
+
+
+def test_pool_neighbors_adjacency_cache_follows_the_graph():
+    """The CSR adjacency of pool_neighbors is cached per graph: a new graph, or the same
+    edge_index changed in place, is pooled over its own edges."""
+    m = GNP(2, init="rms").double()
+    x = torch.rand(5, 2, dtype=torch.float64) + 0.1
+    ei = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
+    for _ in range(2):
+        assert torch.allclose(m.pool_neighbors(x, ei), m(x[ei[0]], ei[1], dim_size=5))
+        ei[0, 0] = 4                                      # in place: version counter moves
+    other = torch.tensor([[4, 4, 0], [0, 1, 1]])
+    assert torch.allclose(m.pool_neighbors(x, other), m(x[other[0]], other[1], dim_size=5))
