@@ -67,7 +67,8 @@ _LAZY = (UninitializedParameter, UninitializedBuffer)
 class _GNPPool(torch.autograd.Function):
     r"""GNP of the entries ``x[src]`` (E, F) into ``dim_size`` segments, one (p, q) per column
     of ``a = [x^+ | x^-]`` (E, 2F) when ``signed`` (else ``a = x^+``, (E, F)). ``src = None``
-    pools the rows of ``x`` themselves (``x`` is (E, F)).
+    pools the rows of ``x`` themselves (``x`` is (E, F)). Every tensor is row-major with the
+    ``K = 2F`` (``F``) columns of ``a`` side by side, so the output needs no reordering.
 
     With ``src`` the per-entry terms :math:`e_k = \exp(p \log a_k - m)` depend only on the
     source row, so they are computed once per row of ``x``, and the sum over each segment is
@@ -81,126 +82,118 @@ class _GNPPool(torch.autograd.Function):
     holding a zero pools to about ``tiny`` for ``p < 0``). Exponents are floored at
     ``max(log(tiny) + 8, -60)`` before ``exp``: a floored term is below ``e^-60`` of its set's
     largest one (negligible even in float64), and no subnormal number is ever made (CPUs take a
-    7-14x slower path for those, in ``exp`` and in products with small gradients).
+    7-14x slower path for those, in ``exp`` and in products with small gradients). Every term
+    is positive, so a segment's sum is 0 exactly when it is empty.
 
     Hand-written backward: with :math:`w_k = \exp(v_k - \mathrm{LSE}) = e_k / s`,
     :math:`v_k = p \log a_k` and :math:`G = g \cdot \mathrm{out}`:
     :math:`\partial/\partial a_k = G w_k / a_k`,
     :math:`\partial/\partial p = (\sum_k G w_k \log a_k - G L)/p`,
     :math:`\partial/\partial q = -G \log n / p`; the sign split's gradient is folded in. The
-    per-segment factor :math:`G / s` is gathered once and summed back per source row; segments
-    redone with their own shift (see below) take the exact per-entry path.
+    per-segment factor :math:`G / s` is summed back per source row (gather, or the transposed
+    CSR product); segments redone with their own shift take the exact per-entry path. Masks
+    are applied by row index or float factors (``torch.where`` on bool masks is several times
+    slower than a multiply on CPU).
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, src: Tensor | None, adj: SparseAdj | None, index: Tensor,
                 p: Tensor, q: Tensor, log_n: Tensor, dim_size: int, signed: bool) -> Tensor:
-        # branches stacked along rows, (B*M, F) with B = 2 (x^+ rows, then x^- rows), so every
-        # pass is over contiguous memory; segment b*S + s holds branch b of group s
         M, F = x.shape
-        E = index.numel()
         B, S = (2 if signed else 1), dim_size
+        K = B * F
         tiny = torch.finfo(x.dtype).tiny
         floor = max(math.log(tiny) + 8.0, -60.0)
-        la = x.new_empty(B * M, F)                            # log a, zeros as log(tiny)
-        torch.log(x.clamp_min(tiny), out=la[:M])
+        la = x.new_empty(M, B, F)                             # log a, zeros as log(tiny)
+        torch.log(x.clamp_min(tiny), out=la[:, 0])
         if signed:
-            torch.log(x.neg().clamp_min_(tiny), out=la[M:])
-            index = torch.cat([index, index + S])
-        # row of x^± behind every entry: (B*E,), None when the entries are the rows
-        rows = None if src is None else (torch.cat([src, src + M]) if signed else src)
-        P, Q = p.view(B, 1, F), q.view(B, 1, F)
-        idx = index.view(-1, 1).expand(B * E, F)
-        v = la.view(B, M, F) * P
+            torch.log(x.neg().clamp_min_(tiny), out=la[:, 1])
+        la = la.view(M, K)
+        v = la * p
         # shift by the column max over all rows (a plain reduction, no per-segment scatter
         # max); segments whose sum is then too small to be exact are redone with their own max
-        mc = v.amax(1, keepdim=True) if M > 0 else v.new_zeros(B, 1, F)
-        e = torch.sub(v, mc).clamp_min_(floor).exp_().view(B * M, F)
-        if adj is not None:       # sum over in-neighbours as one CSR product, (S, B*F) layout
-            s = (adj.P @ e.view(B, M, F).transpose(0, 1).reshape(M, B * F)
-                 ).view(S, B, F).transpose(0, 1).reshape(B * S, F)
+        mc = v.amax(0, keepdim=True) if M > 0 else v.new_zeros(1, K)
+        e = torch.sub(v, mc).clamp_min_(floor).exp_()                          # (M, K)
+        if adj is not None:                    # sum over in-neighbours as one CSR product
+            s = adj.P @ e
         else:
-            e_ent = e if rows is None else e.index_select(0, rows)
-            s = x.new_zeros(B * S, F).scatter_add_(0, idx, e_ent)
+            e_ent = e if src is None else e.index_select(0, src)
+            s = x.new_zeros(S, K).scatter_add_(0, index.view(-1, 1).expand(-1, K), e_ent)
             del e_ent
-        m = mc.expand(B, S, F).reshape(B * S, F)
-        n_rows = log_n.exp().repeat(B, 1)                                      # (B*S, 1)
-        bad = (s < n_rows * (math.exp(floor) / torch.finfo(x.dtype).eps)).any(1)
+        n = log_n.exp()                                                        # (S, 1)
+        bad = (s < n * (math.exp(floor) / torch.finfo(x.dtype).eps)).any(1)
+        bad &= s[:, 0] > 0                               # an empty segment has nothing to redo
+        bad_rows = bad.nonzero().view(-1)
         sel = None
-        if bool(bad.any()):
+        m = mc
+        if bad_rows.numel() > 0:
             sel = bad.index_select(0, index).nonzero().view(-1)               # entries to redo
             sub_idx = index.index_select(0, sel)
-            vs = v.view(B * M, F).index_select(0, sel if rows is None else rows[sel])
-            ms = x.new_full((B * S, F), -math.inf).scatter_reduce_(
+            vs = v.index_select(0, sel if src is None else src.index_select(0, sel))
+            ms = x.new_full((S, K), -math.inf).scatter_reduce_(
                 0, sub_idx.view(-1, 1).expand_as(vs), vs, "amax")
-            ms = ms.masked_fill_(ms == -math.inf, 0.0)
             es = vs.sub_(ms.index_select(0, sub_idx)).clamp_min_(floor).exp_()
-            ss = x.new_zeros(B * S, F).scatter_add_(0, sub_idx.view(-1, 1).expand_as(es), es)
-            keep = bad.view(-1, 1)
-            s = torch.where(keep, ss, s)
-            m = torch.where(keep, ms, m)
+            ss = x.new_zeros(S, K).scatter_add_(0, sub_idx.view(-1, 1).expand_as(es), es)
+            s.index_copy_(0, bad_rows, ss.index_select(0, bad_rows))
+            m = mc.expand(S, K).clone().index_copy_(0, bad_rows, ms.index_select(0, bad_rows))
         del v
-        ok = s > 0
-        lse = m + torch.where(ok, s, torch.ones_like(s)).log_()
-        L = ((lse.view(B, S, F) - Q * log_n.view(1, S, 1)) / P).view(B * S, F)
+        empty_rows = (s[:, 0] == 0).nonzero().view(-1)                       # empty segments
+        lse = s.clamp_min(tiny).log_().add_(m)
+        L = lse.sub(q * log_n).div_(p)                                         # (S, K)
         log_max = math.log(torch.finfo(x.dtype).max) - 1.0
-        live = ok & (L < log_max)
-        out = torch.where(ok, L.clamp(max=log_max).exp(), torch.zeros_like(L))
-        ctx.save_for_backward(x, la, e, index, rows, sel, bad, mc, p, log_n, s, lse, L, out,
-                              live)
-        ctx.floor, ctx.shape, ctx.adj = floor, (B, S, M, F), adj
-        return out.view(B, S, F).transpose(0, 1).reshape(S, B * F)         # [x^+ | x^-] columns
+        out = L.clamp(max=log_max).exp_().index_fill_(0, empty_rows, 0.0)
+        ctx.save_for_backward(x, la, e, index, src, sel, bad_rows, mc, p, log_n, s, lse, L,
+                              out)
+        ctx.floor, ctx.log_max, ctx.adj = floor, log_max, adj
+        return out                                                             # (S, K)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out: Tensor):
-        x, la, e, index, rows, sel, bad, mc, p, log_n, s, lse, L, out, live = ctx.saved_tensors
-        floor, (B, S, M, F) = ctx.floor, ctx.shape
-        P = p.view(B, 1, F)
+        x, la, e, index, src, sel, bad_rows, mc, p, log_n, s, lse, L, out = ctx.saved_tensors
+        floor = ctx.floor
+        M, K = la.shape
+        B = K // x.size(1)
+        tiny = torch.finfo(la.dtype).tiny
         big = torch.finfo(la.dtype).max / 4
-        g = grad_out.reshape(S, B, F).transpose(0, 1).reshape(B * S, F)
-        G = torch.where(live, g * out, torch.zeros_like(out))                 # (B*S, F)
-        grad_q = (G.view(B, S, F) * log_n.view(1, S, 1)).sum(1).neg_().div_(P.squeeze(1))
+        G = grad_out * out                                  # 0 on empty segments (out = 0)
+        capped = L >= ctx.log_max                           # overflow-capped: no gradient
+        if bool(capped.any()):
+            G = G * (~capped).to(G.dtype)
+        grad_q = (G * log_n).sum(0).neg_().div_(p)
         # segments on the common shift: G w_k = e_k * (G / s), summed back per source row
-        H = torch.where(live & ~bad.view(-1, 1), G / torch.where(live, s, torch.ones_like(s)),
-                        torch.zeros_like(G))
-        if ctx.adj is not None:                                                # A^T H
-            T = (ctx.adj.PT @ H.view(B, S, F).transpose(0, 1).reshape(S, B * F)
-                 ).view(M, B, F).transpose(0, 1).reshape(B * M, F)
+        H = G / s.clamp_min(tiny)
+        if bad_rows.numel() > 0:
+            H.index_fill_(0, bad_rows, 0.0)
+        if ctx.adj is not None:
+            T = ctx.adj.PT @ H                                                 # A^T H, (M, K)
         else:
-            T = H.index_select(0, index)                                       # (B*E, F)
-            if rows is not None:
-                T = x.new_zeros(B * M, F).index_add_(0, rows, T)               # (B*M, F)
-        t = e * T                                                              # sum_k G w_k
-        grad_p = (t * la).view(B, M, F).sum(1)
+            T = H.index_select(0, index)                                       # (E, K)
+            if src is not None:
+                T = x.new_zeros(M, K).index_add_(0, src, T)                    # (M, K)
+        grad_p = (e * T).mul_(la).sum(0)
         want_x = ctx.needs_input_grad[0]
         if want_x:                                                             # G w_k / a_k
             # w_k / a_k = exp(v - m - log a) / s; for p < 1 the derivative at an exact zero is
             # infinite: capped at big (0 * inf -> 0)
-            ga = (la.view(B, M, F) * P).sub_(mc).sub_(la.view(B, M, F)).clamp_min_(floor)
-            ga = ga.view(B * M, F).exp_().mul_(T)
+            ga = (la * p).sub_(mc).sub_(la).clamp_min_(floor).exp_().mul_(T)
         if sel is not None:       # segments with their own shift: exact per-entry terms
             sub_idx = index.index_select(0, sel)
-            r_rows = sel if rows is None else rows.index_select(0, sel)
+            r_rows = sel if src is None else src.index_select(0, sel)
             la_s = la.index_select(0, r_rows)
-            branch = sel // (index.numel() // B)
-            r = (la_s * P.view(B, F).index_select(0, branch)).sub_(
-                lse.index_select(0, sub_idx))                                  # log w_k
+            r = (la_s * p).sub_(lse.index_select(0, sub_idx))                  # log w_k
             Gi = G.index_select(0, sub_idx)
-            ts = torch.clamp_min(r, floor).exp_().mul_(Gi)
-            grad_p = grad_p.index_add_(0, branch, ts * la_s)
+            grad_p = grad_p + torch.clamp_min(r, floor).exp_().mul_(Gi).mul_(la_s).sum(0)
             if want_x:
-                gs = r.sub_(la_s).clamp_min_(floor).exp_().mul_(Gi)
-                ga = ga.index_add_(0, r_rows, gs)
-        grad_p = ((grad_p - (G * L).view(B, S, F).sum(1)) / P.squeeze(1))
-        grad_p = grad_p.nan_to_num_(0.0, big, -big).view(-1)
-        grad_q = grad_q.nan_to_num_(0.0, big, -big).view(-1)
+                ga = ga.index_add_(0, r_rows, r.sub_(la_s).clamp_min_(floor).exp_().mul_(Gi))
+        grad_p = (grad_p - (G * L).sum(0)).div_(p).nan_to_num_(0.0, big, -big)
+        grad_q = grad_q.nan_to_num_(0.0, big, -big)
         grad_x = None
         if want_x:
-            ga = ga.nan_to_num_(0.0, big, -big)
-            grad_x = ga[:M].masked_fill_(x < 0, 0.0)                          # d x^+ / dx
+            ga = ga.nan_to_num_(0.0, big, -big).view(M, B, -1)
+            grad_x = ga[:, 0] * (x >= 0).to(ga.dtype)                          # d x^+ / dx
             if B == 2:
-                grad_x = grad_x.sub_(ga[M:].masked_fill_(x > 0, 0.0))         # d x^- / dx
+                grad_x -= ga[:, 1] * (x <= 0).to(ga.dtype)                     # d x^- / dx
         return grad_x, None, None, None, grad_p, grad_q, None, None, None
 
 
