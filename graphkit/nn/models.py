@@ -4,18 +4,39 @@ graphkit does not wrap PyG's :class:`~torch_geometric.nn.models.basic_gnn.BasicG
 registers them as they are, so ``MODELS.build("gcn", in_channels=F, hidden_channels=H,
 out_channels=C, num_layers=L, dropout=p)`` is exactly ``torch_geometric.nn.models.GCN(...)``.
 Extra keywords (``norm``, ``jk``, ``act``, ``aggr``, ``heads``, ``edge_dim``, ...) pass through to
-PyG. Deeper designs (residual modules, GNP aggregation, ...) register here the same way.
+PyG. Deeper designs (residual modules, GNP aggregation, ...) register here the same way. The
+one change: ``sage`` with ``aggr="gnp"`` (or a ``GNP``) builds :class:`GNPSAGEConv` layers,
+the same function and parameters evaluated without the message tensor.
 """
 from __future__ import annotations
 
 import torch
 from torch_geometric.nn.models import GAT, GCN, GIN, GraphSAGE
 
+from graphkit.nn.aggr.gnp import GNP
 from graphkit.registry import MODELS
 
+
+class SAGE(GraphSAGE):
+    """PyG's :class:`~torch_geometric.nn.models.GraphSAGE`; GNP-aggregating layers are
+    :class:`~graphkit.nn.gnp_gnn.GNPSAGEConv` (GNP's powers per node, no message tensor)."""
+
+    def init_conv(self, in_channels, out_channels, **kwargs):
+        aggr = kwargs.get("aggr", "mean")
+        if not (isinstance(aggr, GNP) or (isinstance(aggr, str) and aggr.lower() == "gnp")):
+            return super().init_conv(in_channels, out_channels, **kwargs)
+        from graphkit.nn.gnp_gnn import GNPSAGEConv
+        kwargs.pop("aggr")
+        aggr_kwargs = dict(kwargs.pop("aggr_kwargs", None) or {})
+        if isinstance(aggr, GNP):
+            return GNPSAGEConv(in_channels, out_channels, aggr=aggr, **kwargs)
+        # as PyG resolves aggr="gnp": GNP(**aggr_kwargs), one shared p, q unless "channels"
+        return GNPSAGEConv(in_channels, out_channels, aggr=GNP(**aggr_kwargs), **kwargs)
+
+
 MODELS.register("gcn", GCN)
-MODELS.register("sage", GraphSAGE)
-MODELS.register("graphsage", GraphSAGE)
+MODELS.register("sage", SAGE)
+MODELS.register("graphsage", SAGE)
 MODELS.register("gin", GIN)
 MODELS.register("gat", GAT)
 

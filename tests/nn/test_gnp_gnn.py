@@ -92,3 +92,25 @@ def test_gnp_sage_conv_generic_path_and_errors():
         GNPSAGEConv(3, 2, aggr=GNP(3), aggr_kwargs={"init": "max"})
     with pytest.raises(ValueError, match="'edge_index' must be a \\(2, E\\) tensor"):
         GNP(3).pool_neighbors(x, ei[0])
+
+
+def test_sage_backbone_with_gnp_uses_the_node_level_layer():
+    """``MODELS.build("sage", aggr="gnp")`` builds GNPSAGEConv layers with exactly the
+    parameters (and outputs) of PyG's GraphSAGE with the same aggregation."""
+    from torch_geometric.nn.models import GraphSAGE
+
+    from graphkit.nn.aggr.gnp import register_with_pyg
+    from graphkit.nn.gnp_gnn import GNPSAGEConv
+    register_with_pyg()
+    kw = {"in_channels": 3, "hidden_channels": 6, "num_layers": 2, "out_channels": 2,
+          "aggr": "gnp", "aggr_kwargs": {"init": "rms"}}
+    torch.manual_seed(0)
+    fast = MODELS.build("sage", **kw)
+    ref = GraphSAGE(**kw)
+    assert all(isinstance(c, GNPSAGEConv) for c in fast.convs)
+    ref.load_state_dict(fast.state_dict())
+    x, ei = torch.randn(6, 3), torch.tensor([[0, 1, 2, 3, 4, 5, 5], [1, 2, 3, 4, 5, 0, 1]])
+    fast.eval(), ref.eval()
+    assert torch.allclose(fast(x, ei), ref(x, ei), atol=1e-5)
+    assert not isinstance(MODELS.build("sage", in_channels=3, hidden_channels=4, num_layers=1,
+                                       aggr="max").convs[0], GNPSAGEConv)
