@@ -76,6 +76,9 @@ def main() -> None:
         "gnp (signed), GNPSAGEConv": lambda: GNPSAGEConv(C, C, aggr_kwargs={"init": "mean"}),
         "gnp (signed=False), GNPSAGEConv": lambda: GNPSAGEConv(
             C, C, aggr_kwargs={"init": "mean", "signed": False}),
+        # a new edge_index object each call (sampled batches): gather / scatter, no CSR
+        "gnp (signed), GNPSAGEConv, new graph each call": lambda: GNPSAGEConv(
+            C, C, aggr_kwargs={"init": "mean"}),
     }
     names = args.layers or [*makers, *node_level]
     layers = {name: (node_level[name]() if name in node_level
@@ -93,7 +96,9 @@ def main() -> None:
     def step(name: str) -> None:
         layers[name].zero_grad()
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.amp):
-            out = calls[name](x, adj_t if name == "sum, CSR adj_t" else edge_index)
+            graph = (adj_t if name == "sum, CSR adj_t" else
+                     edge_index.clone() if name.endswith("new graph each call") else edge_index)
+            out = calls[name](x, graph)
         out.float().square().mean().backward()
 
     warm = {name: timed(lambda n=name: step(n)) for name in names}    # includes compilation

@@ -72,8 +72,8 @@ class _GNPPool(torch.autograd.Function):
 
     With ``src`` the per-entry terms :math:`e_k = \exp(p \log a_k - m)` depend only on the
     source row, so they are computed once per row of ``x``, and the sum over each segment is
-    one CSR product with the (segment x row) adjacency ``adj`` (its transpose in the
-    backward): the edge-level work is that of a sum aggregation over ``2F`` (``F`` unsigned)
+    a gather and scatter-sum of those rows, or, for a graph pooled again, one CSR product with
+    the (segment x row) adjacency ``adj`` (its transpose in the backward): the edge-level work is that of a sum aggregation over ``2F`` (``F`` unsigned)
     channels, and no (E, F) message tensor is built (``SAGEConv``-style layers, whose message
     is the source feature).
 
@@ -197,21 +197,33 @@ class _GNPPool(torch.autograd.Function):
         return grad_x, None, None, None, grad_p, grad_q, None, None, None
 
 
-#: the last (keys, adjacency) built by :func:`_neighbor_adj` (one graph, as GCNConv's cache)
-_ADJ_CACHE: list = [None]
+#: the graphs last seen by :func:`_neighbor_adj`, most recent first: (keys, adjacency or None)
+_ADJ_CACHE: list = []
+#: how many graphs :func:`_neighbor_adj` remembers (train / validation graphs, a few layers)
+ADJ_CACHE_SIZE = 4
 
 
 def _neighbor_adj(src: Tensor, dst: Tensor, num_src: int, num_dst: int, dtype: torch.dtype
-                  ) -> SparseAdj:
-    """Unweighted CSR adjacency (and transpose) of the pairs ``src -> dst`` (repeats summed),
-    cached for the last graph seen: a new or in-place-modified index rebuilds it."""
+                  ) -> SparseAdj | None:
+    """Unweighted CSR adjacency (and transpose) of the pairs ``src -> dst`` (repeats summed)
+    once the same graph comes a second time, else ``None`` (gather / scatter instead).
+
+    Building the CSR pair costs a few GNP passes (a sort of the edges), so it pays only for a
+    graph that is pooled again (full-batch training, several layers); a fresh sampled batch
+    each call stays on the scatter path. The last ``ADJ_CACHE_SIZE`` graphs are remembered; a
+    new or in-place-modified index counts as a new graph."""
     extra = (num_src, num_dst, dtype)
-    hit = _ADJ_CACHE[0]
-    if hit is None or not (_same_tensor(hit[0], src, extra) and _same_tensor(hit[1], dst, ())):
-        adj = SparseAdj(torch.stack([src, dst]), torch.ones(src.numel(), dtype=dtype,
-                        device=src.device), num_dst, num_src)
-        hit = _ADJ_CACHE[0] = (_tensor_key(src, extra), _tensor_key(dst, ()), adj)
-    return hit[2]
+    for i, (k_src, k_dst, adj) in enumerate(_ADJ_CACHE):
+        if _same_tensor(k_src, src, extra) and _same_tensor(k_dst, dst, ()):
+            if adj is None:
+                adj = SparseAdj(torch.stack([src, dst]), torch.ones(src.numel(), dtype=dtype,
+                                device=src.device), num_dst, num_src)
+            del _ADJ_CACHE[i]
+            _ADJ_CACHE.insert(0, (k_src, k_dst, adj))
+            return adj
+    _ADJ_CACHE.insert(0, (_tensor_key(src, extra), _tensor_key(dst, ()), None))
+    del _ADJ_CACHE[ADJ_CACHE_SIZE:]
+    return None
 
 
 def _check_growth(owner: str, growth) -> tuple[float, float] | None:

@@ -385,15 +385,16 @@ def test_src_index_equals_pooling_the_gathered_rows(seed, signed, scale, p, q):
     pp = torch.full((2, F), p, dtype=torch.float64, requires_grad=True)
     qq = torch.full((2, F), q, dtype=torch.float64, requires_grad=True)
     outs, grads = [], []
-    for gather in (False, True):
+    for path in ("messages", "gather-scatter", "csr"):  # the graph's second pooling is CSR
         xx = x.clone().requires_grad_(True)
-        ent, kw = (xx, {"src_index": src}) if gather else (xx[src], {})
+        ent, kw = (xx[src], {}) if path == "messages" else (xx, {"src_index": src})
         out = gnp_reduce(ent, dst, pp[0], qq[0], pp[1], qq[1], dim_size=N, signed=signed, **kw)
         outs.append(out)
         grads.append(_grads(out, xx, pp, qq))
-    assert torch.allclose(outs[1], outs[0], rtol=1e-9, atol=1e-12)
-    for a, b in zip(grads[1], grads[0]):
-        assert torch.allclose(a, b, rtol=1e-7, atol=1e-9 * scale ** 2)
+    for i in (1, 2):
+        assert torch.allclose(outs[i], outs[0], rtol=1e-9, atol=1e-12)
+        for a, b in zip(grads[i], grads[0]):
+            assert torch.allclose(a, b, rtol=1e-7, atol=1e-9 * scale ** 2)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -410,16 +411,18 @@ def test_src_index_groups_far_below_the_global_max_are_exact(dtype):
     p = torch.tensor(10.0, dtype=dtype, requires_grad=True)
     q = torch.tensor(0.5, dtype=dtype, requires_grad=True)
     res = []
-    for gather in (False, True):
+    for path in ("messages", "gather-scatter", "csr"):
         xx = x.clone().requires_grad_(True)
-        ent, kw = (xx, {"src_index": src}) if gather else (xx[src], {})
+        ent, kw = (xx[src], {}) if path == "messages" else (xx, {"src_index": src})
         out = gnp_reduce(ent, dst, p, q, dim_size=4, signed=False, **kw)
         res.append((out, *_grads(out, xx, p, q)))
     ref = torch.stack([(x.double()[src[dst == t]] ** 10).sum(0).div(
         float((dst == t).sum()) ** 0.5) ** 0.1 for t in range(4)])
-    assert torch.allclose(res[1][0].double(), ref, rtol=1e-5 if dtype == torch.float32 else 1e-12)
-    for a, b in zip(res[1], res[0]):
-        assert torch.allclose(a, b, rtol=1e-4 if dtype == torch.float32 else 1e-9, atol=0.0)
+    for i in (1, 2):
+        assert torch.allclose(res[i][0].double(), ref,
+                              rtol=1e-5 if dtype == torch.float32 else 1e-12)
+        for a, b in zip(res[i], res[0]):
+            assert torch.allclose(a, b, rtol=1e-4 if dtype == torch.float32 else 1e-9, atol=0.0)
 
 
 def test_src_index_gradcheck_and_bad_input():
@@ -428,8 +431,9 @@ def test_src_index_gradcheck_and_bad_input():
     src, dst = torch.tensor([0, 1, 2, 3, 4, 4, 1]), torch.tensor([0, 0, 1, 1, 2, 3, 3])
     p = torch.tensor([[1.3, -2.0], [0.7, 3.0]], dtype=torch.float64, requires_grad=True)
     q = torch.tensor([[0.3, 1.0], [0.0, 0.5]], dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(
-        lambda x, p, q: gnp_reduce(x, dst, p[0], q[0], p[1], q[1], src_index=src), (x, p, q))
+    for _ in range(2):                                  # gather-scatter, then CSR
+        assert torch.autograd.gradcheck(
+            lambda x, p, q: gnp_reduce(x, dst, p[0], q[0], p[1], q[1], src_index=src), (x, p, q))
     with pytest.raises(ValueError, match="'src_index' must hold rows of 'x' in \\[0, 5\\)"):
         gnp_reduce(x, dst, 1.0, 0.0, src_index=src + 1)
     with pytest.raises(ValueError, match="'src_index' must be 1-D with one row"):
@@ -442,8 +446,11 @@ def test_pool_neighbors_adjacency_cache_follows_the_graph():
     m = GNP(2, init="rms").double()
     x = torch.rand(5, 2, dtype=torch.float64) + 0.1
     ei = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
+    from graphkit.nn.aggr.gnp import _ADJ_CACHE
     for _ in range(2):
-        assert torch.allclose(m.pool_neighbors(x, ei), m(x[ei[0]], ei[1], dim_size=5))
+        for _ in range(2):                                # gather-scatter, then a cached CSR
+            assert torch.allclose(m.pool_neighbors(x, ei), m(x[ei[0]], ei[1], dim_size=5))
+        assert _ADJ_CACHE[0][2] is not None and len(_ADJ_CACHE) <= 4
         ei[0, 0] = 4                                      # in place: version counter moves
     other = torch.tensor([[4, 4, 0], [0, 1, 1]])
     assert torch.allclose(m.pool_neighbors(x, other), m(x[other[0]], other[1], dim_size=5))
