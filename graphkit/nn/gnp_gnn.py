@@ -120,10 +120,11 @@ class GNPSAGEConv(SAGEConv):
 
     The same function and parameters as ``SAGEConv(in, out, aggr=GNP(...))``; only the
     evaluation differs: SAGE's message is the source feature, so GNP's powers
-    :math:`x_j^{\,p}` are taken once per node and the edges only gather and scatter-sum them
-    (:meth:`GNP.pool_neighbors`), which puts the layer at the edge-level cost of a sum
-    aggregation over :math:`2F` channels (:math:`F` with ``signed=False``). Sparse adjacency
-    inputs, explain mode and propagate hooks take PyG's generic path.
+    :math:`x_j^{\,p}` are taken once per node and the edges only sum them
+    (:meth:`GNP.pool_neighbors`: a gather and scatter-sum, or a cached CSR product once the same
+    graph comes again), which puts the layer at the edge-level cost of a sum aggregation over
+    :math:`2F` channels (:math:`F` with ``signed=False``). Sparse adjacency inputs, explain
+    mode and propagate hooks take PyG's generic path.
 
     Args:
         in_channels (int or tuple): as for ``SAGEConv``.

@@ -492,7 +492,8 @@ class GNP(Aggregation):
         \mathrm{GNP}(\{\mathbf{x}_j : (j, i) \in \mathcal{E}\})`: equal to
         ``self(x[edge_index[0]], edge_index[1], dim_size=num_nodes)`` but without the
         :math:`(|\mathcal{E}|, F)` message tensor (the powers are taken once per node; the
-        edge-level work is that of a sum aggregation, see :func:`gnp_reduce`'s ``src_index``).
+        edge-level work is that of a sum aggregation, see :func:`gnp_reduce`'s ``src_index``;
+        a graph pooled again, as in full-batch training, is summed by a cached CSR product).
 
         Args:
             x (Tensor): source node features :math:`(|\mathcal{V}_s|, F)`.
