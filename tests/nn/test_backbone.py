@@ -183,3 +183,19 @@ def test_deepgnn_starts_as_preact_residual(kind):
     kw = {"num_streams": 3} if kind != "laurel_rw" else {}
     model = DeepGNN(6, 8, 3, 5, residual=kind, norm="layer", **kw).eval()
     torch.testing.assert_close(model(x, ei), ref(x, ei), atol=1e-5, rtol=1e-5)
+
+
+def test_sparse_adj_rectangular_matches_scatter_sum():
+    """A bipartite SparseAdj (num_src != num_nodes): P x sums the sources into the targets,
+    repeated edges counted twice, and its backward is P^T g."""
+    from torch_geometric.utils import scatter
+    ei = torch.tensor([[0, 4, 4, 2, 5], [1, 0, 0, 2, 1]])        # 6 sources -> 3 targets
+    w = torch.tensor([1.0, 2.0, 2.0, 0.5, 1.0])
+    x = torch.randn(6, 4, requires_grad=True)
+    adj = SparseAdj(ei, w, 3, num_src=6)
+    out = adj.matmul(x)
+    ref = scatter(w.view(-1, 1) * x[ei[0]], ei[1], 0, 3, "sum")
+    torch.testing.assert_close(out, ref)
+    g = torch.randn(3, 4)
+    gx = torch.autograd.grad((out * g).sum(), x)[0]
+    torch.testing.assert_close(gx, scatter(w.view(-1, 1) * g[ei[1]], ei[0], 0, 6, "sum"))
