@@ -129,8 +129,9 @@ class GNPSAGEConv(SAGEConv):
     Args:
         in_channels (int or tuple): as for ``SAGEConv``.
         out_channels (int): as for ``SAGEConv``.
-        aggr (GNP, optional): the aggregation; :obj:`None` builds ``GNP(in_channels,
-            **aggr_kwargs)``. (default: :obj:`None`)
+        aggr (GNP, optional): the aggregation; :obj:`None` builds ``GNP(**aggr_kwargs)``
+            with ``channels`` defaulting to ``in_channels`` (per-channel p, q).
+            (default: :obj:`None`)
         aggr_kwargs (dict, optional): keywords for the default ``GNP``. (default: :obj:`None`)
         **kwargs: the rest of ``SAGEConv``'s arguments (``normalize``, ``root_weight``,
             ``project``, ``bias``).
@@ -144,8 +145,10 @@ class GNPSAGEConv(SAGEConv):
                  aggr: GNP | None = None, aggr_kwargs: dict[str, Any] | None = None,
                  **kwargs: Any) -> None:
         if aggr is None:
-            src_channels = in_channels[0] if isinstance(in_channels, tuple) else in_channels
-            aggr = GNP(src_channels, **(aggr_kwargs or {}))
+            kw = dict(aggr_kwargs or {})
+            kw.setdefault("channels", in_channels[0] if isinstance(in_channels, tuple)
+                          else in_channels)
+            aggr = GNP(**kw)
         elif not isinstance(aggr, GNP):
             raise TypeError(f"GNPSAGEConv: 'aggr' must be a GNP instance or None; got "
                             f"{type(aggr).__name__} (use SAGEConv for other aggregations)")
@@ -153,7 +156,7 @@ class GNPSAGEConv(SAGEConv):
             raise ValueError("GNPSAGEConv: pass either 'aggr' or 'aggr_kwargs', not both")
         super().__init__(in_channels, out_channels, aggr=aggr, **kwargs)
 
-    def propagate(self, edge_index, size=None, **kwargs):
+    def propagate(self, edge_index: Tensor, size: tuple | None = None, **kwargs: Any) -> Tensor:
         generic = (not isinstance(edge_index, Tensor) or edge_index.layout != torch.strided
                    or self.explain or self.decomposed_layers > 1
                    or self._propagate_forward_pre_hooks or self._propagate_forward_hooks

@@ -86,6 +86,8 @@ def test_gnp_sage_conv_generic_path_and_errors():
     x, ei = torch.randn(4, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])
     out = conv(x, ei)
     assert calls and out.shape == (4, 2)
+    assert GNPSAGEConv(3, 2).aggr_module.channels == 3
+    assert GNPSAGEConv(3, 2, aggr_kwargs={"channels": 1}).aggr_module.channels == 1
     with pytest.raises(TypeError, match="'aggr' must be a GNP instance"):
         GNPSAGEConv(3, 2, aggr=MeanAggregation())
     with pytest.raises(ValueError, match="either 'aggr' or 'aggr_kwargs'"):
