@@ -10,7 +10,10 @@ the same function and parameters evaluated without the message tensor.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
+from torch_geometric.nn import MessagePassing
 from torch_geometric.nn.models import GAT, GCN, GIN, GraphSAGE
 
 from graphkit.nn.aggr.gnp import GNP
@@ -21,7 +24,8 @@ class SAGE(GraphSAGE):
     """PyG's :class:`~torch_geometric.nn.models.GraphSAGE`; GNP-aggregating layers are
     :class:`~graphkit.nn.gnp_gnn.GNPSAGEConv` (GNP's powers per node, no message tensor)."""
 
-    def init_conv(self, in_channels, out_channels, **kwargs):
+    def init_conv(self, in_channels: int | tuple[int, int], out_channels: int,
+                  **kwargs: Any) -> MessagePassing:
         aggr = kwargs.get("aggr", "mean")
         if not (isinstance(aggr, GNP) or (isinstance(aggr, str) and aggr.lower() == "gnp")):
             return super().init_conv(in_channels, out_channels, **kwargs)
