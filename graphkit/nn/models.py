@@ -31,11 +31,10 @@ class SAGE(GraphSAGE):
             return super().init_conv(in_channels, out_channels, **kwargs)
         from graphkit.nn.gnp_gnn import GNPSAGEConv
         kwargs.pop("aggr")
-        aggr_kwargs = dict(kwargs.pop("aggr_kwargs", None) or {})
-        if isinstance(aggr, GNP):
-            return GNPSAGEConv(in_channels, out_channels, aggr=aggr, **kwargs)
-        # as PyG resolves aggr="gnp": GNP(**aggr_kwargs), one shared p, q unless "channels"
-        return GNPSAGEConv(in_channels, out_channels, aggr=GNP(**aggr_kwargs), **kwargs)
+        aggr_kwargs = kwargs.pop("aggr_kwargs", None) or {}
+        if not isinstance(aggr, GNP):  # as PyG resolves "gnp": one shared p, q unless "channels"
+            aggr = GNP(**aggr_kwargs)
+        return GNPSAGEConv(in_channels, out_channels, aggr=aggr, **kwargs)
 
 
 MODELS.register("gcn", GCN)

@@ -73,9 +73,9 @@ class _GNPPool(torch.autograd.Function):
     With ``src`` the per-entry terms :math:`e_k = \exp(p \log a_k - m)` depend only on the
     source row, so they are computed once per row of ``x``, and the sum over each segment is
     a gather and scatter-sum of those rows, or, for a graph pooled again, one CSR product with
-    the (segment x row) adjacency ``adj`` (its transpose in the backward): the edge-level work is that of a sum aggregation over ``2F`` (``F`` unsigned)
-    channels, and no (E, F) message tensor is built (``SAGEConv``-style layers, whose message
-    is the source feature).
+    the (segment x row) adjacency ``adj`` (its transpose in the backward): the edge-level work
+    is that of a sum aggregation over ``2F`` (``F`` unsigned) channels, and no (E, F) message
+    tensor is built (``SAGEConv``-style layers, whose message is the source feature).
 
     Zeros are pooled as the dtype's smallest normal number ``tiny`` (so every log is finite; they
     add at most ``tiny**p`` per entry, below 1e-7 relative for ``p >= 0.2`` in float32, and a set
@@ -312,11 +312,12 @@ def gnp_reduce(x: Tensor, index: Tensor | None, p: ParamLike, q: ParamLike,
         if src_index.dim() != 1 or src_index.numel() != index.numel():
             raise ValueError(f"{owner}: 'src_index' must be 1-D with one row of 'x' per entry "
                              f"of 'index' ({index.numel()}); got shape {tuple(src_index.shape)}")
-        if src_index.numel() > 0 and not 0 <= int(src_index.min()) <= int(src_index.max()) \
-                < x.size(dim):
-            raise ValueError(f"{owner}: 'src_index' must hold rows of 'x' in [0, {x.size(dim)}) "
-                             f"along dim {dim}; got values in [{int(src_index.min())}, "
-                             f"{int(src_index.max())}]")
+        if src_index.numel() > 0:
+            lo, hi = (int(v) for v in torch.aminmax(src_index))       # one pass, one sync
+            if lo < 0 or hi >= x.size(dim):
+                raise ValueError(f"{owner}: 'src_index' must hold rows of 'x' in "
+                                 f"[0, {x.size(dim)}) along dim {dim}; got values in "
+                                 f"[{lo}, {hi}]")
     elif index.numel() != x.size(dim):
         raise ValueError(f"{owner}: 'index' has {index.numel()} entries but 'x' has "
                          f"{x.size(dim)} along dim {dim}; pass one per entry")
