@@ -73,6 +73,22 @@ def read(path: Path) -> list[dict]:
     return rows
 
 
+def read_many(paths: list[Path]) -> list[dict]:
+    """Rows of several results files; a (dataset, method, fold) run in two files is an error."""
+    rows, where = [], {}
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"--inputs: no results file {path}")
+        for r in read(path):
+            key = (r["dataset"], r["method"], r["fold"])
+            if key in where:
+                raise ValueError(f"--inputs: run {key} is in both {where[key]} and {path}; "
+                                 f"expected files of disjoint runs")
+            where[key] = path
+            rows.append(r)
+    return rows
+
+
 def table(rows: list[dict]) -> str:
     dss = list(dict.fromkeys(r["dataset"] for r in rows))
     out = ["| method | " + " | ".join(dss) + " | average |", "|---|" + "---|" * (len(dss) + 1)]
@@ -109,7 +125,14 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--out", default="benchmarks/results/gpn_accuracy.jsonl")
     p.add_argument("--table-only", action="store_true")
+    p.add_argument("--inputs", nargs="+", default=None,
+                   help="with --table-only: one table over these result files (disjoint runs)")
     a = p.parse_args()
+    if a.inputs is not None:
+        if not a.table_only:
+            p.error("--inputs is a report option; use it with --table-only")
+        print(table(read_many([Path(f) for f in a.inputs])))
+        return
     torch.set_num_threads(1)
     out = Path(a.out)
     rows = read(out)
