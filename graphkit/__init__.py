@@ -3,6 +3,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from graphkit.registry import Registry  # noqa: E402
+from graphkit.registry import Registry
 
 __all__ = ["Registry", "__version__"]

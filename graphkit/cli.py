@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
@@ -72,7 +73,7 @@ def cmd_bench(args) -> int:
     for f in summary["failed"]:
         print(f"  failed: {f['cell_id']}: {f['error']}")
     if rep:
-        print(open(rep["markdown"]).read())
+        print(Path(rep["markdown"]).read_text())
         print(f"leaderboard: {rep['markdown']}, {rep['csv']}; plots: {rep['plots']}")
     return 1 if summary["failed"] else 0
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from torch import Tensor
 
@@ -50,7 +50,7 @@ class TaskSpec:
     num_features: int
     num_outputs: int
     splits: list[Split] = field(default_factory=list)
-    evaluator: Optional[str] = None
+    evaluator: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

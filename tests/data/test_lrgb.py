@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from graphkit.data.loaders.lrgb import SPLITS, _NumpyOnlyUnpickler, eval_label_list, read_splits
+from graphkit.data.loaders.lrgb import (
+    SPLITS,
+    _NumpyOnlyUnpickler,
+    eval_label_list,
+    read_splits,
+)
 
 
 def test_split_file_is_a_disjoint_cover(data_root):

@@ -51,6 +51,12 @@ def test_nan_and_inf_features():
         validate_graph(_graph(x=x), "node")
 
 
+def test_finite_features_whose_sum_overflows_are_accepted():
+    x = torch.full((4, 3), 3e38)            # every entry finite, the float32 sum is inf
+    assert torch.isinf(x.sum())
+    validate_graph(_graph(x=x), "node")
+
+
 def test_feature_rows_must_match_nodes():
     with pytest.raises(ValueError, match="'x' has 3 rows but the graph has 4 nodes"):
         validate_graph(_graph(x=torch.randn(3, 3), num_nodes=4), "node")

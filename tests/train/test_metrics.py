@@ -5,8 +5,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from graphkit.train.metrics import (OGBEvaluator, accuracy, average_precision, hits_at_k,
-                                    link_metrics, mae, mrr, rmse, roc_auc)
+from graphkit.train.metrics import (
+    OGBEvaluator,
+    accuracy,
+    average_precision,
+    hits_at_k,
+    link_metrics,
+    mae,
+    mrr,
+    rmse,
+    roc_auc,
+)
 
 scores = st.lists(st.integers(-5, 5), min_size=4, max_size=60)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import pickle
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch_geometric.data import Data, InMemoryDataset
@@ -31,8 +32,9 @@ FORMAT = 1
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickles numpy arrays and nothing else (the split file is a dict of index arrays)."""
 
-    ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
-               ("numpy._core.multiarray", "_reconstruct")}
+    ALLOWED: ClassVar[frozenset] = frozenset({
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct")})
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
