@@ -98,12 +98,30 @@ def table(rows: list[dict]) -> str:
             acc = [r["test_acc"] for r in rows if r["dataset"] == ds and r["method"] == m]
             if acc:
                 means.append(100 * np.mean(acc))
-                cells.append(f"{100 * np.mean(acc):.1f} ± {100 * np.std(acc):.1f} (n={len(acc)})")
+                std = np.std(acc, ddof=1) if len(acc) > 1 else 0.0   # unbiased, as elsewhere
+                cells.append(f"{100 * np.mean(acc):.1f} ± {100 * std:.1f} (n={len(acc)})")
             else:
                 cells.append("—")
         avg = f"{np.mean(means):.1f}" if len(means) == len(dss) else "—"
         if means:
             out.append(f"| {m} | " + " | ".join(cells) + f" | {avg} |")
+    return "\n".join(out)
+
+
+def paired(rows: list[dict], ref: str = "gpn") -> str:
+    """``ref`` minus each other method on the (data set, fold) runs both have: mean difference
+    in points and wins / ties / losses of ``ref``."""
+    acc = {(r["dataset"], r["method"], r["fold"]): 100 * r["test_acc"] for r in rows}
+    out = [f"| {ref} vs | runs paired | mean difference (points) | {ref} wins / ties / losses |",
+           "|---|---|---|---|"]
+    for m in METHODS:
+        if m == ref:
+            continue
+        d = [acc[(ds, ref, f)] - a for (ds, mm, f), a in acc.items()
+             if mm == m and (ds, ref, f) in acc]
+        if d:
+            w, t = sum(x > 1e-9 for x in d), sum(abs(x) <= 1e-9 for x in d)
+            out.append(f"| {m} | {len(d)} | {np.mean(d):+.2f} | {w} / {t} / {len(d) - w - t} |")
     return "\n".join(out)
 
 
@@ -131,7 +149,8 @@ def main() -> None:
     if a.inputs is not None:
         if not a.table_only:
             p.error("--inputs is a report option; use it with --table-only")
-        print(table(read_many([Path(f) for f in a.inputs])))
+        rows = read_many([Path(f) for f in a.inputs])
+        print(table(rows) + "\n\n" + paired(rows))
         return
     torch.set_num_threads(1)
     out = Path(a.out)
@@ -160,7 +179,7 @@ def main() -> None:
                         print(f"{ds:12s} {m:5s} fold {fold}  acc {100 * r['test_acc']:5.1f}  "
                               f"best ep {r['best_epoch']:3d}/{r['epochs_run']:3d}  "
                               f"{r['epoch_s']:.2f} s/epoch", flush=True)
-    print(table(read(out)))
+    print(table(read(out)) + "\n\n" + paired(read(out)))
 
 
 if __name__ == "__main__":
