@@ -4,8 +4,10 @@ One process, one thread, Cora full batch, DeepGNN(conv="gcn", hidden 64, depth L
 kind it measures, in the same run:
 
 - training-step time (forward + backward + Adam step), median over ``--rounds`` rounds; the
-  kinds are interleaved round by round (round-robin) so a load change on a shared machine hits
-  all kinds alike;
+  kinds are interleaved round by round (round-robin, the order reversed every other round so no
+  kind always runs after the same one) so a load change on a shared machine hits all kinds
+  alike; besides the ratio of medians, the median of the per-round ratios (each kind against the
+  baseline step of the same round) and the ratio of the fastest steps, which move less with load;
 - activation memory: bytes of the tensors autograd saves for backward during one training
   forward (``torch.autograd.graph.saved_tensors_hooks``, deduplicated by storage), which is the
   part of peak memory that depends on the residual kind on CPU (CPU PyTorch has no allocator
@@ -110,7 +112,7 @@ def main() -> None:
     times: dict[str, list[float]] = {k: [] for k in args.kinds}
     peak_mb: dict[str, float] = {}
     for r in range(args.rounds):
-        for k in args.kinds:
+        for k in (args.kinds if r % 2 == 0 else args.kinds[::-1]):
             if dev.type == "cuda":
                 torch.cuda.synchronize()
                 if r == 0:
@@ -126,12 +128,20 @@ def main() -> None:
     res = {}
     pre_t = statistics.median(times["preact"]) if "preact" in times else float("nan")
     base_t = statistics.median(times["plain"])
+    ref = "preact" if "preact" in times else "plain"
+
+    def paired(k: str) -> float:
+        return statistics.median(a / b for a, b in zip(times[k], times[ref]))
+
     base_m = saved_activation_bytes(models["plain"], data)
     for k in args.kinds:
         t = statistics.median(times[k])
         mem = saved_activation_bytes(models[k], data)
         params = sum(p.numel() for p in models[k].parameters())
         res[k] = {"step_ms": 1000 * t, "time_ratio": t / base_t, "time_vs_preact": t / pre_t,
+                  "ref": ref, "time_vs_ref_paired": paired(k),
+                  "time_vs_ref_min": min(times[k]) / min(times[ref]),
+                  "step_ms_rounds": [1000 * x for x in times[k]],
                   "activation_MB": mem / 2**20, "memory_ratio": mem / base_m,
                   "cuda_step_peak_MB": peak_mb.get(k),
                   "params": params, "extra_params_vs_plain": params - sum(
@@ -147,11 +157,13 @@ def main() -> None:
     if peak_mb:
         print("CUDA peak MB of one training step (above the resident tensors): " + ", ".join(
             f"{k} {v:.0f}" for k, v in peak_mb.items()))
-    print("| kind | step ms (median) | time vs plain | time vs preact | activation MB | "
-          "memory vs plain | extra params |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| kind | step ms (median) | time vs plain | time vs preact | vs {ref}: median of "
+          f"per-round ratios | vs {ref}: fastest steps | activation MB | memory vs plain | "
+          f"extra params |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for k, r in res.items():
         print(f"| {k} | {r['step_ms']:.0f} | {r['time_ratio']:.2f}x | {r['time_vs_preact']:.2f}x "
+              f"| {r['time_vs_ref_paired']:.2f}x | {r['time_vs_ref_min']:.2f}x "
               f"| {r['activation_MB']:.1f} | {r['memory_ratio']:.2f}x "
               f"| {r['extra_params_vs_plain']:+d} |")
 
