@@ -47,8 +47,9 @@ def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
     train = TrainConfig(epochs=a.epochs, lr=a.lr, weight_decay=a.weight_decay,
                         patience=a.patience, batch_size=a.batch_size, seeds=[0], device="cpu",
                         amp=False, checkpoint_every=0, select="loss")
+    options = {"use_node_attr": True} if name in a.node_attr.split(",") else {}
     cfg = Config(name=f"{name}_{method}_{fold}", out_dir=tmp,
-                 data=DataConfig(name=name, splits=[fold]),
+                 data=DataConfig(name=name, splits=[fold], options=options),
                  model=model_config(method, a.hidden, a.dropout), train=train)
     t0 = time.perf_counter()
     tr = Trainer(cfg, overwrite=True, progress=False, data=(obj, spec))
@@ -59,7 +60,8 @@ def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
             "val_loss": res["metrics"]["val"]["loss"], "best_epoch": res["best_epoch"],
             "epochs_run": res["epochs_run"], "epoch_s": res["timings"]["epoch_s"],
             "wall_s": time.perf_counter() - t0, "params": res["num_parameters"],
-            "epochs": a.epochs, "patience": a.patience, "hidden": a.hidden, "lr": a.lr}
+            "epochs": a.epochs, "patience": a.patience, "hidden": a.hidden, "lr": a.lr,
+            "batch_size": a.batch_size, "use_node_attr": bool(options)}
 
 
 def read(path: Path) -> list[dict]:
@@ -141,6 +143,9 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--node-attr", default="",
+                   help="comma-separated TU data sets loaded with their continuous node attributes "
+                        "besides the node labels (use_node_attr=True, the GPN / ASAP protocol)")
     p.add_argument("--out", default="benchmarks/results/gpn_accuracy.jsonl")
     p.add_argument("--table-only", action="store_true")
     p.add_argument("--inputs", nargs="+", default=None,
@@ -171,7 +176,8 @@ def main() -> None:
                         if (ds, m, fold) in done:   # also rows of a parallel process
                             continue
                         if ds not in loaded:
-                            loaded[ds] = load(ds)
+                            loaded[ds] = load(ds, **({"use_node_attr": True}
+                                                     if ds in a.node_attr.split(",") else {}))
                         r = run_fold(*loaded[ds], ds, m, fold, a, tmp)
                         rows.append(r)
                         with out.open("a") as f:
