@@ -3,9 +3,9 @@
 #   1. timing-critical checks, one at a time on an idle GPU: GNP vs sum / PowerMean on a
 #      10M-edge layer (fp32 and bf16 autocast), residual-kind overhead (Cora and a 100k-node
 #      graph at width 256) with CUDA peak memory, GPN vs EdgePooling epochs with the parse share;
-#   2. accuracy jobs side by side on the GPU: the residual depth sweep of issue #4 (sharded), GCNII's
-#      64-layer Cora protocol, WalkPool on SEAL's 10 fixed splits, and the trainer / AMP check
-#      through the CLI (benchmarks/gpu_trainer.py).
+#   2. accuracy jobs side by side on the GPU: the rest of issue #4's depth sweep (sharded, resuming
+#      from the CPU result files), GPN vs PyG's pools with the GPN paper's recipe (issue #6), and
+#      the trainer / AMP check through the CLI (benchmarks/gpu_trainer.py).
 # Every job has its own time limit and writes its own file; everything ends up in
 # $OUT/device_results.tgz. Data: $GRAPHKIT_DATA (default ./.devdata, a copy of ../shared/data).
 #   bash benchmarks/device_check.sh [PHASE1_S] [PHASE2_S]
@@ -78,24 +78,40 @@ step gpn_epoch 60 $PY benchmarks/gpn_speed.py --device "$DEV" --parts epoch --da
   --methods gpn,edge --repeats 2 --out "$W/gpn_speed_cuda.jsonl"
 
 echo "== phase 2: parallel accuracy jobs (limit ${P2}s)"
-NS=${DEPTH_SHARDS:-9}
+# what the CPU could not finish: issue #4's remaining kinds (ReZero, LAuReL-LR, mHC, JK, dense)
+# on all three graphs, skipping every run already in the CPU result files; GPN against PyG's
+# pools on PROTEINS then NCI1 with the paper's recipe (10 folds, 500 epochs, patience 50, cosine,
+# clip 1.0; use_node_attr); the trainer / AMP check through the CLI.
+R=benchmarks/results
+DONE="$R/residual_depth_rest_s0.jsonl $R/residual_depth_rest_s1.jsonl $R/residual_depth_seeds5_cpu_s0.jsonl \
+$R/residual_depth_seeds5_cpu_s1.jsonl $R/residual_depth_seeds5_cpu_citeseer.jsonl \
+$R/residual_depth_seeds5_cpu_citeseer_s1.jsonl $R/residual_depth_deep64.jsonl \
+$R/residual_depth_deep64_cpu.jsonl $R/residual_depth_deep64_citeseer_cpu.jsonl \
+$R/residual_depth_deep64_citeseer_seed4_cpu.jsonl $R/residual_depth_deep64_csbm_cpu.jsonl \
+$R/residual_depth_gcnii64_cpu.jsonl $R/gpu_h200/residual_depth_full_partial.jsonl"
+NS=${DEPTH_SHARDS:-6}
 for i in $(seq 0 $((NS - 1))); do
-  timeout "$P2" $PY benchmarks/residual_depth.py --plan full --device "$DEV" --shard "$i/$NS" \
+  # shellcheck disable=SC2086
+  timeout "$P2" $PY benchmarks/residual_depth.py --plan rest --device "$DEV" --shard "$i/$NS" \
     --normalize-features --gcnii-select loss --gcnii-epochs 500 --epochs 200 --patience 50 \
-    --budget-min 60 --out "$W/depth/shard$i.jsonl" >"$W/logs/depth$i.log" 2>&1 &
+    --budget-min 60 --out "$W/depth/rest$i.jsonl" --also-done $DONE \
+    >"$W/logs/depth$i.log" 2>&1 &
 done
-timeout "$P2" $PY benchmarks/residual_depth.py --variant gcnii_full --dataset cora --depth 64 \
-  --seeds 0 1 2 3 4 5 6 7 8 9 --device "$DEV" --out "$W/depth/gcnii_full.jsonl" \
-  >"$W/logs/gcnii_full.log" 2>&1 &
-for ds in usair ns pb yeast celegans; do
-  timeout "$P2" $PY benchmarks/link_auc.py --datasets $ds --methods walkpool \
-    --splits 0 1 2 3 4 5 6 7 8 9 --epochs 8 --steps 50 --device "$DEV" \
-    --out "$W/link/walkpool_$ds.jsonl" >"$W/logs/walkpool_$ds.log" 2>&1 &
+mkdir -p "$W/gpn"
+for i in 0 1 2 3 4; do
+  ( for ds in proteins nci1; do
+      hid=128; bs=128; drop=0.1; [ $ds = nci1 ] && { hid=256; bs=256; drop=0.4; }
+      $PY benchmarks/gpn_accuracy.py --device "$DEV" --datasets $ds --large none \
+        --node-attr proteins --methods gpn,topk,sag,asap --folds $i,$((i + 5)) --epochs 500 \
+        --patience 50 --hidden $hid --batch-size $bs --dropout $drop --lr 5e-4 \
+        --scheduler cosine --grad-clip 1.0 --out "$W/gpn/paper_$ds.$i.jsonl"
+    done ) >"$W/logs/gpn$i.log" 2>&1 &
 done
+( sleep "$P2"; pkill -f gpn_accuracy.py ) &
 timeout "$P2" $PY benchmarks/gpu_trainer.py --out "$W/gpu_trainer.json" --timeout 120 \
   >"$W/logs/gpu_trainer.log" 2>&1 &
 wait
 echo "phase 2 done after $((SECONDS - t0))s"
-tail -n 3 "$W"/logs/depth*.log "$W"/logs/gcnii_full.log "$W"/logs/walkpool_*.log
+tail -n 3 "$W"/logs/depth*.log "$W"/logs/gpn*.log
 tail -n 25 "$W/logs/gpu_trainer.log"
-wc -l "$W"/depth/*.jsonl "$W"/link/*.jsonl
+wc -l "$W"/depth/*.jsonl "$W"/gpn/*.jsonl

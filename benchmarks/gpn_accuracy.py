@@ -45,7 +45,8 @@ def model_config(method: str, hidden: int, dropout: float) -> ModelConfig:
 
 def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
     train = TrainConfig(epochs=a.epochs, lr=a.lr, weight_decay=a.weight_decay,
-                        patience=a.patience, batch_size=a.batch_size, seeds=[0], device="cpu",
+                        patience=a.patience, batch_size=a.batch_size, seeds=[0], device=a.device,
+                        scheduler=a.scheduler, grad_clip=a.grad_clip,
                         amp=False, checkpoint_every=0, select="loss")
     options = {"use_node_attr": True} if name in a.node_attr.split(",") else {}
     cfg = Config(name=f"{name}_{method}_{fold}", out_dir=tmp,
@@ -61,7 +62,8 @@ def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
             "epochs_run": res["epochs_run"], "epoch_s": res["timings"]["epoch_s"],
             "wall_s": time.perf_counter() - t0, "params": res["num_parameters"],
             "epochs": a.epochs, "patience": a.patience, "hidden": a.hidden, "lr": a.lr,
-            "batch_size": a.batch_size, "use_node_attr": bool(options)}
+            "batch_size": a.batch_size, "use_node_attr": bool(options),
+            "scheduler": a.scheduler, "grad_clip": a.grad_clip, "device": a.device}
 
 
 def read(path: Path) -> list[dict]:
@@ -143,6 +145,9 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--scheduler", default="none", help="none or cosine (the paper's PROTEINS / NCI1)")
+    p.add_argument("--grad-clip", type=float, default=0.0, help="global grad-norm clip (paper: 1.0)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--node-attr", default="",
                    help="comma-separated TU data sets loaded with their continuous node attributes "
                         "besides the node labels (use_node_attr=True, the GPN / ASAP protocol)")
