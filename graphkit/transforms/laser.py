@@ -63,11 +63,14 @@ def _rowdot(P: sp.csr_matrix, Q: sp.csr_matrix, rows: np.ndarray, cols: np.ndarr
     return out
 
 
-def laser_budget(orbit_size: np.ndarray, additions_factor: float, min_additions: int
-                 ) -> np.ndarray:
+def laser_budget(orbit_size: np.ndarray, additions_factor: float, min_additions: int,
+                 max_additions: int | None = None) -> np.ndarray:
     """Additions per node: ``min(|O|, max(min_additions, round(rho * |O|)))`` (0 for an empty
-    orbit); ``round`` is half-to-even, as Python's ``round`` in the released code."""
+    orbit), at most ``max_additions`` when given; ``round`` is half-to-even, as Python's
+    ``round`` in the released code."""
     want = np.maximum(min_additions, np.round(additions_factor * orbit_size).astype(np.int64))
+    if max_additions is not None:
+        want = np.minimum(want, max_additions)
     return np.minimum(orbit_size, want)
 
 
@@ -146,13 +149,15 @@ def _orbits_blocked(AI: sp.csr_matrix, N: int, num_snapshots: int, mu_power: int
 def laser_selection(ei: np.ndarray, num_nodes: int, num_snapshots: int = 2,
                     additions_factor: float = 0.1, min_additions: int = 1, mu_power: int = 8,
                     rng: np.random.Generator | None = None, method: str = "auto",
-                    block: int = 512) -> tuple[np.ndarray, np.ndarray]:
+                    block: int = 512, max_additions: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """The directed choices of LASER on a simple undirected graph.
 
     Args:
         ei: ``(2, E)`` int64 array, both directions, no self-loops or duplicates.
         num_nodes: :math:`N`.
-        num_snapshots, additions_factor, min_additions, mu_power: see :class:`LASER`.
+        num_snapshots, additions_factor, min_additions, mu_power, max_additions: see
+            :class:`LASER`.
         rng: random generator for tie breaking.
         method: ``"sparse"`` (ball-restricted sparse products: memory grows with the ball
             sizes), ``"blocked"`` (propagation of ``block`` indicator columns at a time: memory
@@ -181,7 +186,8 @@ def laser_selection(ei: np.ndarray, num_nodes: int, num_snapshots: int = 2,
         if v.size == 0:
             continue
         count = np.bincount(v, minlength=N)
-        sel = select_lowest(v, mu, laser_budget(count, additions_factor, min_additions), rng)
+        budget = laser_budget(count, additions_factor, min_additions, max_additions)
+        sel = select_lowest(v, mu, budget, rng)
         out_c.append(np.stack([v[sel], u[sel]]))
         out_s.append(np.full(int(sel.sum()), ell, dtype=np.int64))
     if not out_c:
@@ -202,6 +208,9 @@ class LASER(RewiringTransform):
         min_additions (int, optional): :math:`m_{\min}`, additions per node and snapshot when the
             orbit is not empty. (default: :obj:`1`)
         mu_power (int, optional): :math:`k` in :math:`\mu = [(A + I)^k]_{vu}`. (default: :obj:`8`)
+        max_additions (int, optional): cap on the additions per node and snapshot, for graphs
+            with hubs whose orbits hold thousands of nodes (not in the paper or the released
+            code; :obj:`None`: no cap). (default: :obj:`None`)
         seed, edge_attr, fill_value, cache: see :class:`~graphkit.transforms._rewire.RewiringTransform`.
 
     Shapes:
@@ -216,19 +225,25 @@ class LASER(RewiringTransform):
     """
 
     def __init__(self, num_snapshots: int = 2, additions_factor: float = 0.1,
-                 min_additions: int = 1, mu_power: int = 8, seed: int = 0,
-                 edge_attr: str = "relation", fill_value: float = 0.0, cache: bool = True) -> None:
+                 min_additions: int = 1, mu_power: int = 8, max_additions: int | None = None,
+                 seed: int = 0, edge_attr: str = "relation", fill_value: float = 0.0,
+                 cache: bool = True) -> None:
         super().__init__(seed=seed, edge_attr=edge_attr, fill_value=fill_value, cache=cache)
         check_range("LASER", "num_snapshots", num_snapshots, 1, integer=True)
         check_range("LASER", "additions_factor", additions_factor, 0.0, 1.0)
         check_range("LASER", "min_additions", min_additions, 0, integer=True)
         check_range("LASER", "mu_power", mu_power, 1, integer=True)
+        if max_additions is not None:
+            check_range("LASER", "max_additions", max_additions, max(min_additions, 1),
+                        integer=True)
         self.num_snapshots, self.additions_factor = num_snapshots, float(additions_factor)
         self.min_additions, self.mu_power = min_additions, mu_power
+        self.max_additions = max_additions
 
     def rewire(self, ei: np.ndarray, num_nodes: int, rng: np.random.Generator):
         choices, snap = laser_selection(ei, num_nodes, self.num_snapshots, self.additions_factor,
-                                        self.min_additions, self.mu_power, rng)
+                                        self.min_additions, self.mu_power, rng,
+                                        max_additions=self.max_additions)
         lo, hi = np.minimum(choices[0], choices[1]), np.maximum(choices[0], choices[1])
         key, idx = np.unique(lo * num_nodes + hi, return_index=True)   # v->u and u->v once
         return np.stack([key // num_nodes, key % num_nodes]), snap[idx], None
@@ -237,8 +252,11 @@ class LASER(RewiringTransform):
         return self.num_snapshots + 1
 
     def _params(self) -> dict[str, Any]:
-        return {"num_snapshots": self.num_snapshots, "additions_factor": self.additions_factor,
-                "min_additions": self.min_additions, "mu_power": self.mu_power}
+        params = {"num_snapshots": self.num_snapshots, "additions_factor": self.additions_factor,
+                  "min_additions": self.min_additions, "mu_power": self.mu_power}
+        if self.max_additions is not None:   # absent by default: earlier cache keys stay valid
+            params["max_additions"] = self.max_additions
+        return params
 
 
 def laser_dense_reference(edge_index: Tensor, num_nodes: int, num_snapshots: int = 2,

@@ -111,6 +111,25 @@ def test_min_additions_zero_and_rho_zero_adds_nothing():
     assert torch.equal(out.edge_index, d.edge_index)
 
 
+def test_max_additions_caps_each_node_and_keeps_the_lowest_mu_choices():
+    """A star's leaves share one orbit of 29 leaves at distance 2: rho = 1 connects every leaf to
+    all of them; max_additions = 3 keeps, per leaf, exactly the 3 choices the uncapped rule ranks
+    first by mu (all tied here, so the choices are a subset of the uncapped ones)."""
+    ei = simple_undirected(graph(nx.star_graph(29)).edge_index, 30)
+    full, _ = laser_selection(ei, 30, 1, 1.0, 1, 8, np.random.default_rng(0))
+    cap, snap = laser_selection(ei, 30, 1, 1.0, 1, 8, np.random.default_rng(0), max_additions=3)
+    assert np.bincount(full[0], minlength=30)[1:].tolist() == [28] * 29
+    assert np.bincount(cap[0], minlength=30)[1:].tolist() == [3] * 29
+    assert set(map(tuple, cap.T)) <= set(map(tuple, full.T)) and (snap == 1).all()
+    assert laser_budget(np.array([0, 2, 50]), 0.5, 1, 4).tolist() == [0, 1, 4]
+    out = LASER(num_snapshots=1, additions_factor=1.0, max_additions=3)(graph(nx.star_graph(29)))
+    added = out.edge_index[:, out.edge_type == 1]
+    assert added.size(1) <= 2 * 3 * 29 and "max_additions=3" in repr(LASER(max_additions=3))
+    assert "max_additions" not in repr(LASER())
+    with pytest.raises(ValueError, match="max_additions"):
+        LASER(min_additions=2, max_additions=1)
+
+
 def test_seed_changes_only_tie_breaks():
     """On a cycle every orbit is tied; different seeds may choose differently, same seed same."""
     d = graph(nx.cycle_graph(10))
