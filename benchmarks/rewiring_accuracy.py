@@ -137,6 +137,9 @@ def main() -> None:
     p.add_argument("--out", default=None)
     p.add_argument("--report", nargs="+", default=None, metavar="JSON",
                    help="print the pooled tables of these result files and exit")
+    p.add_argument("--laser-max-additions", type=int, default=None,
+                   help="LASER's per-node cap on additions per snapshot (for hub graphs; not in "
+                        "the paper); the rows record it")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
                    help="dataset-family settings (LASER's LRGB configuration); flags given "
                         "explicitly are overridden by the preset")
@@ -144,7 +147,10 @@ def main() -> None:
     if a.report:
         report(a.report)
         return
-    preset = PRESETS.get(a.preset, {})
+    preset = dict(PRESETS.get(a.preset, {}))
+    if a.laser_max_additions is not None:
+        preset["laser"] = {"num_snapshots": 2, "additions_factor": 0.1, **preset.get("laser", {}),
+                           "max_additions": a.laser_max_additions}
     for k in ("layers", "lr", "batch_size"):
         if k in preset:
             setattr(a, k, preset[k])
@@ -169,6 +175,7 @@ def main() -> None:
                 r["epochs"], r["layers"], r["hidden"] = a.epochs, a.layers, a.hidden
                 r["splits"], r["batch_size"], r["lr"] = a.splits, a.batch_size, a.lr
                 r["preset"] = a.preset
+                r["laser_max_additions"] = a.laser_max_additions
                 rows.append(r)
                 print(f"{ds:10s} {rw:6s} {r['backbone']:10s} {100 * r['mean']:6.2f} +- "
                       f"{100 * r['std']:5.2f} (n={r['n']})  rewire {r['rewire_s']:6.1f} s  "
