@@ -85,7 +85,8 @@ def graphs(draw, max_nodes: int = 24, tie_values: bool | None = None):
     ties = draw(st.booleans()) if tie_values is None else tie_values
     lo, hi = ei.min(0).values, ei.max(0).values
     # symmetric scores: a function of the unordered pair; few distinct values when ``ties``
-    vals = draw(st.lists(st.integers(0, 2 if ties else 10**6), min_size=n * n, max_size=n * n))
+    vals = draw(st.lists(st.integers(0, 2 if ties else 10**6), min_size=n * n, max_size=n * n,
+                         unique=not ties))   # distinct scores must be distinct, not just likely
     score = torch.tensor(vals, dtype=torch.float)[lo * n + hi] if ei.numel() else torch.zeros(0)
     return ei, score, n
 

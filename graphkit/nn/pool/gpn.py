@@ -148,6 +148,42 @@ class GPNPoolOutput(NamedTuple):
     inside_count: Tensor    # (c,) number of inside edges (directed, as stored)
 
 
+#: PyG's ``LayerNorm`` defaults to ``mode="graph"`` (one statistic over all rows): GPN's norms are
+#: per row, so a node's output does not depend on the rest of the batch
+_PER_NODE = {"mode": "node"}
+
+
+class ResidualMLP(torch.nn.Module):
+    r""":math:`\mathrm{LayerNorm}(\mathbf{x} + \mathrm{MLP}(\mathbf{x}))`, a ``channels ->
+    channels`` MLP of ``num_layers`` layers with a skip and a LayerNorm after it: the DeepSets
+    maps of the GPN code (its ``MLP(norm_mode='post')``).
+
+    Args:
+        channels (int): feature size.
+        num_layers (int): linear layers.
+        dropout (float): dropout after each activation. (default: :obj:`0.0`)
+        act_final (bool): ReLU (and dropout) after the last layer too. (default: :obj:`True`)
+    """
+
+    def __init__(self, channels: int, num_layers: int, dropout: float = 0.0,
+                 act_final: bool = True) -> None:
+        super().__init__()
+        check_range("ResidualMLP", "num_layers", num_layers, 1, integer=True)
+        self.mlp = MLP([channels] * (num_layers + 1), dropout=dropout, norm=None,
+                       plain_last=not act_final)
+        self.norm = torch.nn.LayerNorm(channels)
+
+    def reset_parameters(self) -> None:
+        self.mlp.reset_parameters()
+        self.norm.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.norm(x + self.mlp(x))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.norm.normalized_shape[0]}, layers={self.mlp.num_layers})"
+
+
 @POOLS.register("gpn")
 class GraphParsingPool(torch.nn.Module):
     r"""One Graph Parsing Network pooling step (Song et al., "Graph Parsing Networks",
@@ -158,7 +194,10 @@ class GraphParsingPool(torch.nn.Module):
         \mathbf{x}_C = \rho\Big(\sum_{v \in C} \phi(\mathbf{x}_v)\Big)
         \cdot \sum_{(u, v) \in E,\; u, v \in C} s_{uv}
 
-    with clusters :math:`C` from :func:`parse_clusters` and DeepSets MLPs :math:`\phi, \rho`.
+    with clusters :math:`C` from :func:`parse_clusters` and DeepSets maps
+    :math:`\phi, \rho` of the form :math:`\mathrm{LayerNorm}(\mathbf{x} + \mathrm{MLP}(\mathbf{x}))`
+    (:class:`ResidualMLP`); the scoring MLP has LayerNorm in its hidden layers (both as in the
+    official code).
     Singleton clusters get gate 1; the gate is the only path from the loss to the scorer (the
     parse itself is discrete). The inside-edge sum runs over the edges as stored (both
     directions of an undirected graph, as the official code counts them). Graphs of the batch
@@ -188,10 +227,13 @@ class GraphParsingPool(torch.nn.Module):
         check_range("GraphParsingPool", "dropout_parsing", float(dropout_parsing), 0.0, 1.0,
                     high_open=True)
         self.channels, self.dropout_parsing = channels, dropout_parsing
-        self.scorer = MLP([channels] * score_layers + [1], dropout=dropout, norm=None)
-        ds = [channels] * (deepsets_layers + 1)
-        self.pre = MLP(ds, dropout=dropout, norm=None, plain_last=not act_final)
-        self.post = MLP(ds, dropout=dropout, norm=None, plain_last=not act_final)
+        # as the official code: LayerNorm inside the scorer's hidden layers, and DeepSets MLPs
+        # in the residual form LayerNorm(x + MLP(x)), so pooled features keep one scale
+        # whatever the cluster sizes
+        self.scorer = MLP([channels] * score_layers + [1], dropout=dropout, norm="layer_norm",
+                          norm_kwargs=_PER_NODE)
+        self.pre = ResidualMLP(channels, deepsets_layers, dropout, act_final)
+        self.post = ResidualMLP(channels, deepsets_layers, dropout, act_final)
 
     def reset_parameters(self) -> None:
         for m in (self.scorer, self.pre, self.post):
@@ -220,7 +262,7 @@ class GraphParsingPool(torch.nn.Module):
         gate = score.new_zeros(c).index_add(0, cr[inside], score[inside])
         count = score.new_zeros(c).index_add(0, cr[inside], torch.ones_like(score[inside]))
         gate = torch.where(count > 0, gate, torch.ones_like(gate))
-        h = x.new_zeros(c, self.pre.channel_list[-1]).index_add(0, cluster, self.pre(x))
+        h = x.new_zeros(c, self.channels).index_add(0, cluster, self.pre(x))
         h = self.post(h) * gate.view(-1, 1)                               # (c, F)
 
         batch_c = batch.new_zeros(c).scatter(0, cluster, batch)
@@ -302,8 +344,10 @@ class _GPNBase(torch.nn.Module):
             check_range(name, k, v, 1, integer=True)
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.out_channels, self.max_depth, self.dropout = out_channels, max_depth, dropout
-        self.lin_in = MLP([in_channels, hidden_channels], dropout=dropout, norm=None,
-                          plain_last=False)
+        # input transform as the official code: Linear -> LayerNorm -> ReLU -> dropout, which
+        # also puts raw continuous attributes (ENZYMES, PROTEINS) on one scale
+        self.lin_in = MLP([in_channels, hidden_channels], dropout=dropout, norm="layer_norm",
+                          norm_kwargs=_PER_NODE, plain_last=False)
         self.block = GNNBlock(hidden_channels, num_layers, conv, dropout)
         self.pool = GraphParsingPool(hidden_channels, score_layers, deepsets_layers, dropout,
                                      dropout_parsing, act_final)
