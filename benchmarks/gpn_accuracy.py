@@ -77,13 +77,19 @@ def read(path: Path) -> list[dict]:
     return rows
 
 
-def read_many(paths: list[Path]) -> list[dict]:
-    """Rows of several results files; a (dataset, method, fold) run in two files is an error."""
+def read_many(specs: list[str]) -> list[dict]:
+    """Rows of several results files, each ``FILE`` or ``FILE::m1,m2`` (only those methods'
+    rows); a (dataset, method, fold) run taken from two files is an error."""
     rows, where = [], {}
-    for path in paths:
+    for spec in specs:
+        path, _, only = spec.partition("::")
+        path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"--inputs: no results file {path}")
+        keep = set(only.split(",")) if only else None
         for r in read(path):
+            if keep is not None and r["method"] not in keep:
+                continue
             key = (r["dataset"], r["method"], r["fold"])
             if key in where:
                 raise ValueError(f"--inputs: run {key} is in both {where[key]} and {path}; "
@@ -154,12 +160,13 @@ def main() -> None:
     p.add_argument("--out", default="benchmarks/results/gpn_accuracy.jsonl")
     p.add_argument("--table-only", action="store_true")
     p.add_argument("--inputs", nargs="+", default=None,
-                   help="with --table-only: one table over these result files (disjoint runs)")
+                   help="with --table-only: one table over these result files (disjoint runs); "
+                        "FILE::m1,m2 takes only those methods' rows from FILE")
     a = p.parse_args()
     if a.inputs is not None:
         if not a.table_only:
             p.error("--inputs is a report option; use it with --table-only")
-        rows = read_many([Path(f) for f in a.inputs])
+        rows = read_many(a.inputs)
         print(table(rows) + "\n\n" + paired(rows))
         return
     torch.set_num_threads(1)
