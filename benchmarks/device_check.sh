@@ -98,16 +98,17 @@ for i in $(seq 0 $((NS - 1))); do
     >"$W/logs/depth$i.log" 2>&1 &
 done
 mkdir -p "$W/gpn"
+t2=$SECONDS
 for i in 0 1 2 3 4; do
-  ( for ds in proteins nci1; do
+  ( for ds in proteins nci1; do   # each run limited to what is left of the phase
+      left=$((P2 - (SECONDS - t2))); [ "$left" -lt 10 ] && break
       hid=128; bs=128; drop=0.1; [ $ds = nci1 ] && { hid=256; bs=256; drop=0.4; }
-      $PY benchmarks/gpn_accuracy.py --device "$DEV" --datasets $ds --large none \
+      timeout "$left" $PY benchmarks/gpn_accuracy.py --device "$DEV" --datasets $ds --large none \
         --node-attr proteins --methods gpn,topk,sag,asap --folds $i,$((i + 5)) --epochs 500 \
         --patience 50 --hidden $hid --batch-size $bs --dropout $drop --lr 5e-4 \
         --scheduler cosine --grad-clip 1.0 --out "$W/gpn/paper_$ds.$i.jsonl"
     done ) >"$W/logs/gpn$i.log" 2>&1 &
 done
-( sleep "$P2"; pkill -f gpn_accuracy.py ) &
 timeout "$P2" $PY benchmarks/gpu_trainer.py --out "$W/gpu_trainer.json" --timeout 120 \
   >"$W/logs/gpu_trainer.log" 2>&1 &
 wait

@@ -43,12 +43,18 @@ def model_config(method: str, hidden: int, dropout: float) -> ModelConfig:
                        kwargs={"pool": method, "conv": "gcn"})
 
 
+def load_options(name: str, a) -> dict:
+    """``graphkit.data.load`` options of a data set: its node attributes when ``--node-attr``
+    names it."""
+    return {"use_node_attr": True} if name in a.node_attr.split(",") else {}
+
+
 def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
     train = TrainConfig(epochs=a.epochs, lr=a.lr, weight_decay=a.weight_decay,
                         patience=a.patience, batch_size=a.batch_size, seeds=[0], device=a.device,
                         scheduler=a.scheduler, grad_clip=a.grad_clip,
                         amp=False, checkpoint_every=0, select="loss")
-    options = {"use_node_attr": True} if name in a.node_attr.split(",") else {}
+    options = load_options(name, a)
     cfg = Config(name=f"{name}_{method}_{fold}", out_dir=tmp,
                  data=DataConfig(name=name, splits=[fold], options=options),
                  model=model_config(method, a.hidden, a.dropout), train=train)
@@ -188,8 +194,7 @@ def main() -> None:
                         if (ds, m, fold) in done:   # also rows of a parallel process
                             continue
                         if ds not in loaded:
-                            loaded[ds] = load(ds, **({"use_node_attr": True}
-                                                     if ds in a.node_attr.split(",") else {}))
+                            loaded[ds] = load(ds, **load_options(ds, a))
                         r = run_fold(*loaded[ds], ds, m, fold, a, tmp)
                         rows.append(r)
                         with out.open("a") as f:
@@ -197,7 +202,8 @@ def main() -> None:
                         print(f"{ds:12s} {m:5s} fold {fold}  acc {100 * r['test_acc']:5.1f}  "
                               f"best ep {r['best_epoch']:3d}/{r['epochs_run']:3d}  "
                               f"{r['epoch_s']:.2f} s/epoch", flush=True)
-    print(table(read(out)) + "\n\n" + paired(read(out)))
+    rows = read(out)
+    print(table(rows) + "\n\n" + paired(rows))
 
 
 if __name__ == "__main__":
