@@ -56,7 +56,8 @@ def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
                         amp=False, checkpoint_every=0, select="loss")
     options = load_options(name, a)
     cfg = Config(name=f"{name}_{method}_{fold}", out_dir=tmp,
-                 data=DataConfig(name=name, splits=[fold], options=options),
+                 data=DataConfig(name=name, splits=[fold], options=options,
+                                 standardize=name in a.standardize.split(",")),
                  model=model_config(method, a.hidden, a.dropout), train=train)
     t0 = time.perf_counter()
     tr = Trainer(cfg, overwrite=True, progress=False, data=(obj, spec))
@@ -69,6 +70,7 @@ def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
             "wall_s": time.perf_counter() - t0, "params": res["num_parameters"],
             "epochs": a.epochs, "patience": a.patience, "hidden": a.hidden, "lr": a.lr,
             "batch_size": a.batch_size, "use_node_attr": bool(options),
+            "standardize": name in a.standardize.split(","),
             "scheduler": a.scheduler, "grad_clip": a.grad_clip, "device": a.device}
 
 
@@ -163,6 +165,9 @@ def main() -> None:
     p.add_argument("--node-attr", default="",
                    help="comma-separated TU data sets loaded with their continuous node attributes "
                         "besides the node labels (use_node_attr=True, the GPN / ASAP protocol)")
+    p.add_argument("--standardize", default="",
+                   help="comma-separated data sets whose node features are z-scored with the "
+                        "training fold's statistics (data.standardize)")
     p.add_argument("--out", default="benchmarks/results/gpn_accuracy.jsonl")
     p.add_argument("--table-only", action="store_true")
     p.add_argument("--inputs", nargs="+", default=None,

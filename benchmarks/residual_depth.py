@@ -202,7 +202,8 @@ def sweep(args) -> None:
     i_shard, n_shards = (int(v) for v in args.shard.split("/"))
     runs = [r for r in plan(args.plan)[i_shard::n_shards] if r not in done
             and (args.plan_seeds is None or r[3] in args.plan_seeds)
-            and (args.plan_datasets is None or r[0] in args.plan_datasets)]
+            and (args.plan_datasets is None or r[0] in args.plan_datasets)
+            and (args.plan_kinds is None or r[1] in args.plan_kinds)]
     t_start = time.perf_counter()
     cache: dict[str, object] = {}
     print(f"{len(runs)} runs to do ({len(done)} already in {args.out})", flush=True)
@@ -316,6 +317,8 @@ def main() -> None:
                     help="run only these seeds of the plan")
     ap.add_argument("--plan-datasets", nargs="*", default=None,
                     help="run only these datasets of the plan")
+    ap.add_argument("--plan-kinds", nargs="*", default=None,
+                    help="run only these residual kinds of the plan")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--also-done", nargs="*", default=[], metavar="JSONL",
                     help="skip runs already recorded in these files too (a second process "

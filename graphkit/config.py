@@ -36,6 +36,9 @@ class DataConfig:
         options: keyword arguments for ``graphkit.data.load`` (e.g. ``split_ratio: 0.1``).
         splits: ``"all"`` to run every split / fold of the protocol, or a list of split indices.
         transforms: names of graphkit transforms applied before training (e.g. ``[laser]``).
+        standardize: z-score every node-feature column with the mean and standard deviation
+            of the training split's nodes (graphs) only (:class:`~graphkit.transforms.
+            StandardizeFeatures`); for continuous attributes of mixed scales.
     """
 
     name: str = "cora"
@@ -43,6 +46,7 @@ class DataConfig:
     options: dict = field(default_factory=dict)
     splits: str | list = "all"
     transforms: list = field(default_factory=list)
+    standardize: bool = False
 
 
 @dataclass
@@ -162,6 +166,8 @@ class Config:
                 "train": {k: d["train"][k] for k in ("lr", "weight_decay", "optimizer",
                                                      "batch_size", "loader", "num_neighbors",
                                                      "val_ratio", "select")}}
+        if d["data"]["standardize"]:                                # only when set: old runs
+            keep["data"]["standardize"] = True                      # keep their fingerprints
         for k in ("scheduler", "scheduler_kwargs", "grad_clip",    # only when set: old runs
                   "val_edges_as_input"):                           # keep their fingerprints
             if d["train"][k] not in ("none", {}, 0.0, False):

@@ -6,6 +6,7 @@ the same loop (selection, early stopping, checkpoints) whatever the task.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 from contextlib import nullcontext
 from typing import Any
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
+from torch_geometric.transforms import Compose
 from torch_geometric.utils import negative_sampling, to_undirected
 
 from graphkit.data.spec import Split, TaskSpec
@@ -25,6 +27,15 @@ from graphkit.train.models import build_task_model
 
 #: training links (positives and as many negatives) scored per epoch for subgraph heads
 TRAIN_EVAL_LINKS = 512
+
+
+def _scaler(cfg, data, mask: Tensor | None = None):
+    """``data.standardize``: a :class:`~graphkit.transforms.StandardizeFeatures` fit on
+    ``data`` (the training graphs, or one graph's ``mask`` nodes); ``None`` when off."""
+    if not cfg.data.standardize:
+        return None
+    from graphkit.transforms.standardize import StandardizeFeatures
+    return StandardizeFeatures().fit(data, mask)
 
 
 def _carve(idx: Tensor, ratio: float, seed: int) -> tuple[Tensor, Tensor]:
@@ -112,6 +123,9 @@ class NodeTask(Task):
             train, val = _carve(train, cfg.train.val_ratio, split_index)
         self.idx = {"train": train.to(device), "val": val.to(device), "test": split["test"].to(device)}
         self.train_shard = shard(self.idx["train"], self.env)
+        scaler = _scaler(cfg, data, train)       # statistics of the training nodes only
+        if scaler is not None:
+            data = scaler(data)                  # a copy: other splits keep the raw features
         self.data = data.to(device, non_blocking=True)
         self.sampler = None
         if cfg.train.loader == "neighbor":
@@ -170,6 +184,11 @@ class GraphTask(Task):
         val = split.get("val")
         if val is None:
             train, val = _carve(train, cfg.train.val_ratio, split_index)
+        scaler = _scaler(cfg, dataset[train])   # statistics of the training graphs only
+        if scaler is not None:
+            dataset = copy.copy(dataset)         # other splits keep the raw features
+            dataset.transform = (scaler if dataset.transform is None
+                                 else Compose([dataset.transform, scaler]))
         self.dataset = dataset
         self.idx = {"train": train, "val": val, "test": split["test"]}
         bs = cfg.train.batch_size
@@ -253,7 +272,9 @@ class LinkTask(Task):
         train_neg = split.get("train_neg")
         if train_neg is None:
             train_neg = _sample_neg(mp, n, train_pos.size(1), g)
-        self.graph = Data(x=data.x, edge_index=mp, num_nodes=n).to(device)
+        # transductive: every node's features are an input, so all nodes fit the scaler
+        x = data.x if not cfg.data.standardize else _scaler(cfg, data)(data).x
+        self.graph = Data(x=x, edge_index=mp, num_nodes=n).to(device)
         # test-time message edges when they differ from the training graph's
         self._test_edge_index = (to_undirected(torch.cat([mp, val_pos], 1), num_nodes=n).to(device)
                                  if cfg.train.val_edges_as_input else None)
@@ -458,4 +479,7 @@ def make_task(data, spec: TaskSpec, split_index: int, cfg, device, seed: int,
     if split_index >= len(spec.splits):
         raise ValueError(f"dataset {spec.name!r} has {len(spec.splits)} splits; split index "
                          f"{split_index} does not exist (use 0..{len(spec.splits) - 1})")
+    if cfg.data.standardize and spec.task not in ("node", "graph", "link"):
+        raise ValueError(f"config key 'data.standardize' works for node, graph and link tasks; "
+                         f"dataset {spec.name!r} is a {spec.task!r} task")
     return TASKS[spec.task](data, spec, spec.splits[split_index], cfg, device, split_index, seed, env)

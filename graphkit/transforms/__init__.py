@@ -19,6 +19,7 @@ from graphkit.transforms.fosr import FoSR
 from graphkit.transforms.gdc import GDC
 from graphkit.transforms.laser import LASER
 from graphkit.transforms.sdrf import SDRF
+from graphkit.transforms.standardize import StandardizeFeatures
 
 TRANSFORMS.register("gdc", GDC)
 
@@ -30,5 +31,6 @@ __all__ = [
            "TRANSFORMS",
            "FoSR",
            "RewiringTransform",
+           "StandardizeFeatures",
            "rewire_dataset",
 ]

@@ -247,3 +247,52 @@ def test_graph_level_backbone_skips_readout():
     batch = SimpleNamespace(x=torch.ones(5, 4), num_nodes=5, edge_index=torch.empty(2, 0, dtype=torch.long),
                             batch=torch.tensor([0, 0, 0, 1, 1]), num_graphs=2)
     assert model(batch).shape == (2, 2)
+
+
+def _task(cfg, split=0, features=None):
+    from graphkit.train.tasks import make_task
+    data, spec = Trainer(cfg, progress=False).load_data()
+    if features is not None:     # in memory only: features of mixed scales
+        x = data._data.x
+        data._data.x = torch.randn(x.size(0), features, generator=torch.Generator().manual_seed(0)) \
+            * torch.logspace(-2, 3, features) + 5
+    return data, make_task(data, spec, split, cfg, torch.device("cpu"), 0)
+
+
+def test_standardize_uses_training_graphs_only(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "random-graphs", "splits": [0], "standardize": True},
+               model={"name": "gin"}, train={"epochs": 1})
+    dataset, task = _task(cfg, features=4)
+    assert dataset.transform is None                        # the shared data set is untouched
+    train_x = torch.cat([d.x for d in task._train_subset]).double()
+    torch.testing.assert_close(train_x.mean(0), torch.zeros(4, dtype=torch.double), atol=1e-5, rtol=0)
+    torch.testing.assert_close(train_x.std(0, correction=0), torch.ones(4, dtype=torch.double),
+                               atol=1e-5, rtol=0)
+    raw = torch.cat([dataset[int(i)].x for i in task.idx["train"]]).double()
+    mu, sd = raw.mean(0), raw.std(0, correction=0)
+    test = next(iter(task.loaders["test"])).x.double()
+    raw_test = torch.cat([dataset[int(i)].x for i in task.idx["test"]]).double()[:test.size(0)]
+    torch.testing.assert_close(test, (raw_test - mu) / sd, atol=1e-4, rtol=1e-5)  # train stats
+    assert test.mean(0).abs().max() > 1e-3                  # ... not the test graphs' own
+    off = _cfg(tmp_path, data={"name": "random-graphs", "splits": [0]}, model={"name": "gin"})
+    assert off.fingerprint() != cfg.fingerprint()
+
+
+def test_standardize_node_task_fits_training_nodes(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "csbm", "splits": [0], "standardize": True},
+               model={"hidden_channels": 16}, train={"epochs": 40, "patience": 0})
+    data, task = _task(cfg)
+    x = task.data.x[task.idx["train"]].double()
+    torch.testing.assert_close(x.mean(0), torch.zeros(x.size(1), dtype=torch.double),
+                               atol=1e-5, rtol=0)
+    assert not torch.equal(task.data.x, data.x)            # the task has its own copy
+    s = Trainer(cfg, progress=False).run()                  # and it trains end to end
+    assert s["aggregate"]["test_accuracy"]["mean"] > 0.6
+
+
+def test_standardize_needs_features(tmp_path):
+    cfg = _cfg(tmp_path, data={"name": "random-link", "standardize": True}, train={"epochs": 1})
+    data, spec = Trainer(cfg, progress=False).load_data()
+    data.x = None
+    with pytest.raises(ValueError, match="no node features 'x'"):
+        Trainer(cfg, progress=False, data=(data, spec)).run()
