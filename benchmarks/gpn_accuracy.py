@@ -54,10 +54,10 @@ def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
                         patience=a.patience, batch_size=a.batch_size, seeds=[0], device=a.device,
                         scheduler=a.scheduler, grad_clip=a.grad_clip,
                         amp=False, checkpoint_every=0, select="loss")
-    options = load_options(name, a)
+    options, standardize = load_options(name, a), name in a.standardize.split(",")
     cfg = Config(name=f"{name}_{method}_{fold}", out_dir=tmp,
                  data=DataConfig(name=name, splits=[fold], options=options,
-                                 standardize=name in a.standardize.split(",")),
+                                 standardize=standardize),
                  model=model_config(method, a.hidden, a.dropout), train=train)
     t0 = time.perf_counter()
     tr = Trainer(cfg, overwrite=True, progress=False, data=(obj, spec))
@@ -70,7 +70,7 @@ def run_fold(obj, spec, name: str, method: str, fold: int, a, tmp: str) -> dict:
             "wall_s": time.perf_counter() - t0, "params": res["num_parameters"],
             "epochs": a.epochs, "patience": a.patience, "hidden": a.hidden, "lr": a.lr,
             "batch_size": a.batch_size, "use_node_attr": bool(options),
-            "standardize": name in a.standardize.split(","),
+            "standardize": standardize,
             "scheduler": a.scheduler, "grad_clip": a.grad_clip, "device": a.device}
 
 
