@@ -89,7 +89,7 @@ $R/residual_depth_seeds5_cpu_citeseer_s1.jsonl $R/residual_depth_deep64.jsonl \
 $R/residual_depth_deep64_cpu.jsonl $R/residual_depth_deep64_citeseer_cpu.jsonl \
 $R/residual_depth_deep64_citeseer_seed4_cpu.jsonl $R/residual_depth_deep64_csbm_cpu.jsonl \
 $R/residual_depth_gcnii64_cpu.jsonl $R/gpu_h200/residual_depth_full_partial.jsonl \
-$R/residual_depth_rest_cpu_cc.jsonl $R/residual_depth_rest_cpu_cc0.jsonl"
+$R/residual_depth_rest_cpu_cc.jsonl $R/residual_depth_rest_cpu_cc0.jsonl $R/residual_depth_rest_cpu_cc1.jsonl"
 NS=${DEPTH_SHARDS:-6}
 for i in $(seq 0 $((NS - 1))); do
   # shellcheck disable=SC2086
