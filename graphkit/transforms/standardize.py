@@ -87,6 +87,9 @@ class StandardizeFeatures(BaseTransform):
         if self.mean is None:
             raise RuntimeError("StandardizeFeatures: call fit(...) on training data before "
                                "transforming")
+        if getattr(data, "x", None) is None:
+            raise ValueError("StandardizeFeatures: the graph has no node features 'x' to "
+                             "standardise")
         if data.x.size(-1) != self.mean.numel():
             raise ValueError(f"StandardizeFeatures: data.x has {data.x.size(-1)} columns; the "
                              f"transform was fit on {self.mean.numel()}")

@@ -78,6 +78,8 @@ def test_errors_name_the_problem():
     t = StandardizeFeatures().fit(Data(x=torch.randn(3, 2)))
     with pytest.raises(ValueError, match="3 columns; the transform was fit on 2"):
         t(Data(x=torch.randn(3, 3)))
+    with pytest.raises(ValueError, match="no node features 'x' to standardise"):
+        t(Data(num_nodes=3))
     with pytest.raises(ValueError, match="NaN or inf"):
         StandardizeFeatures().fit(Data(x=torch.tensor([[1.0], [float("nan")]])))
     with pytest.raises(ValueError, match="no node features"):

@@ -344,8 +344,9 @@ class _GPNBase(torch.nn.Module):
             check_range(name, k, v, 1, integer=True)
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.out_channels, self.max_depth, self.dropout = out_channels, max_depth, dropout
-        # input transform as the official code: Linear -> LayerNorm -> ReLU -> dropout, which
-        # also puts raw continuous attributes (ENZYMES, PROTEINS) on one scale
+        # input transform as the official code: Linear -> LayerNorm -> ReLU -> dropout; the
+        # per-node norm flattens raw attributes of mixed scales (PROTEINS, ENZYMES) to the
+        # largest one, so standardise those first (data.standardize / StandardizeFeatures)
         self.lin_in = MLP([in_channels, hidden_channels], dropout=dropout, norm="layer_norm",
                           norm_kwargs=_PER_NODE, plain_last=False)
         self.block = GNNBlock(hidden_channels, num_layers, conv, dropout)
