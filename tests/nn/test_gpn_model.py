@@ -108,7 +108,7 @@ def test_gpn_node_unpools_to_every_node():
     assert model.pool.scorer.lins[0].weight.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("pool", ["gpn", "topk", "sag", "asap", "edge"])
+@pytest.mark.parametrize("pool", ["gpn", "topk", "sag", "asap", "edge", "edge_pyg"])
 def test_pooled_gnn_with_every_pool(pool):
     torch.manual_seed(0)
     g = Batch.from_data_list([random_connected(n, n) for n in (6, 11, 3)])
@@ -121,7 +121,7 @@ def test_pooled_gnn_with_every_pool(pool):
 
 def test_registry_and_errors():
     assert {"gpn", "gpn_node", "pooled_gnn"} <= set(MODELS.names())
-    assert {"gpn", "topk", "sag", "asap", "edge"} <= set(POOLS.names())
+    assert {"gpn", "topk", "sag", "asap", "edge", "edge_pyg"} <= set(POOLS.names())
     m = MODELS.build("gpn", in_channels=3, hidden_channels=8, out_channels=4, num_layers=2,
                      dropout=0.1)
     assert "GPN(3, 4" in repr(m)

@@ -5,8 +5,10 @@ r"""A hierarchical-pooling graph network with a swappable pooling layer.
 levels of ``GNN block -> pool -> [mean || max] readout``, the readouts summed, then a linear
 output. The pool is one of PyG's :class:`~torch_geometric.nn.pool.TopKPooling`,
 :class:`~torch_geometric.nn.pool.SAGPooling`, :class:`~torch_geometric.nn.pool.ASAPooling`,
-:class:`~torch_geometric.nn.pool.EdgePooling` or graphkit's :class:`GraphParsingPool`, so the
-pools are compared on the same backbone.
+:class:`~torch_geometric.nn.pool.EdgePooling` (as ``edge``: graphkit's
+:class:`VectorizedEdgePooling`, the same layer without PyG's per-edge Python loop; PyG's own as
+``edge_pyg``) or graphkit's :class:`GraphParsingPool`, so the pools are compared on the same
+backbone.
 """
 from __future__ import annotations
 
@@ -16,15 +18,17 @@ from torch_geometric.nn import ASAPooling, EdgePooling, SAGPooling, TopKPooling
 from torch_geometric.nn.pool import global_max_pool, global_mean_pool
 
 from graphkit._checks import check_choice, check_range
+from graphkit.nn.pool.edge_pool import VectorizedEdgePooling
 from graphkit.nn.pool.gpn import GNNBlock, GraphParsingPool, batch_and_count
 from graphkit.registry import MODELS, POOLS
 
 POOLS.register("topk", TopKPooling)
 POOLS.register("sag", SAGPooling)
 POOLS.register("asap", ASAPooling)
-POOLS.register("edge", EdgePooling)
+POOLS.register("edge", VectorizedEdgePooling)
+POOLS.register("edge_pyg", EdgePooling)
 
-POOL_NAMES = ("gpn", "topk", "sag", "asap", "edge")
+POOL_NAMES = ("gpn", "topk", "sag", "asap", "edge", "edge_pyg")
 
 
 def apply_pool(pool: torch.nn.Module, x: Tensor, edge_index: Tensor, batch: Tensor
@@ -49,8 +53,8 @@ def build_pool(name: str, channels: int, ratio: float = 0.5, dropout: float = 0.
     check_choice("build_pool", "pool", name, POOL_NAMES)
     if name == "gpn":
         return GraphParsingPool(channels, dropout=dropout, **kwargs)
-    if name == "edge":
-        return EdgePooling(channels, **kwargs)
+    if name in ("edge", "edge_pyg"):
+        return POOLS.build(name, channels, **kwargs)
     if name == "asap":
         # PyG's ASAPooling coarsens with a CSR @ CSR product; on the CPU (torch 2.13) that
         # product keeps ~0.4 MB of native memory per call (20 k nnz), so very long CPU runs grow
@@ -69,7 +73,8 @@ class PooledGNN(torch.nn.Module):
         in_channels, hidden_channels, out_channels (int): sizes.
         num_layers (int): pooling levels. (default: :obj:`3`)
         dropout (float): dropout in the blocks. (default: :obj:`0.5`)
-        pool (str): ``gpn``, ``topk``, ``sag``, ``asap`` or ``edge``. (default: :obj:`"gpn"`)
+        pool (str): ``gpn``, ``topk``, ``sag``, ``asap``, ``edge`` or ``edge_pyg``.
+            (default: :obj:`"gpn"`)
         ratio (float): kept share for TopK / SAG / ASAP. (default: :obj:`0.5`)
         conv (str): conv of the blocks. (default: :obj:`"gcn"`)
         block_layers (int): convs per block. (default: :obj:`1`)
