@@ -8,7 +8,11 @@ Methods (same GCN conv, hidden size, optimiser and epochs for all):
 - ``gpn``: :class:`graphkit.nn.pool.GPN` (the paper's model: a shared 3-layer GCN block and parser
   applied until every graph is one node per component, sum readout);
 - ``topk`` / ``sag`` / ``asap`` / ``edge``: :class:`graphkit.nn.pool.PooledGNN` (SAGPool's
-  hierarchical architecture: 3 levels of GCN -> pool -> mean||max readout, summed) with PyG's pools.
+  hierarchical architecture: 3 levels of GCN -> pool -> mean||max readout, summed) with PyG's pools
+  (``edge``: :class:`graphkit.nn.pool.VectorizedEdgePooling`, PyG's EdgePooling without its
+  Python loop, same outputs);
+- ``gpn_pooled``: the same ``PooledGNN`` with :class:`graphkit.nn.pool.GraphParsingPool` as the
+  pool (one parse per level), to compare the pooling operators alone.
 
 Results are appended as JSON lines (one per dataset x method x fold) and the run resumes from them.
 
@@ -32,15 +36,16 @@ from graphkit.config import Config, DataConfig, ModelConfig, TrainConfig
 from graphkit.data import load
 from graphkit.train import Trainer
 
-METHODS = ("gpn", "topk", "sag", "asap", "edge")
+METHODS = ("gpn", "topk", "sag", "asap", "edge", "gpn_pooled")
 
 
 def model_config(method: str, hidden: int, dropout: float) -> ModelConfig:
     if method == "gpn":
         return ModelConfig(name="gpn", hidden_channels=hidden, num_layers=3, dropout=dropout,
                            kwargs={"conv": "gcn"})
+    pool = "gpn" if method == "gpn_pooled" else method
     return ModelConfig(name="pooled_gnn", hidden_channels=hidden, num_layers=3, dropout=dropout,
-                       kwargs={"pool": method, "conv": "gcn"})
+                       kwargs={"pool": pool, "conv": "gcn"})
 
 
 def load_options(name: str, a) -> dict:
@@ -151,7 +156,7 @@ def main() -> None:
     p.add_argument("--large", default="nci1", help="data sets run on fewer folds / methods")
     p.add_argument("--folds-large", default="0", help="fold ids for the large data sets")
     p.add_argument("--methods-large", default="gpn,topk,sag,asap",
-                   help="methods on the large data sets (EdgePooling's loop is too slow here)")
+                   help="methods on the large data sets")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--hidden", type=int, default=64)
