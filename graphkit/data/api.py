@@ -86,8 +86,9 @@ def load(name: str, root: str | os.PathLike | None = None, **options: Any
         else:
             src = storage.ensure_raw(entry, roots)
             work = storage.cache_dir() / entry.loader / entry.folder
-            storage.verify_and_stage(entry, src, work, raw_subdir=loader.raw_subdir)
-            obj, spec = loader(entry, src, work, **opts)
+            with storage.cache_lock(work):
+                storage.verify_and_stage(entry, src, work, raw_subdir=loader.raw_subdir)
+                obj, spec = loader(entry, src, work, **opts)
     spec.extra.setdefault("catalogue", entry.name)
     validate_graph(obj, spec, owner=f"graphkit.data.load({entry.name!r})")
     return obj, spec

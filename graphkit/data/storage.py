@@ -9,6 +9,9 @@
 - Checksums: raw files are checked against the entry's sha256 the first time they are used; the
   result is remembered per file (path, size, mtime) in ``<cache>/<loader>/<Name>/verified.json``.
   A changed raw file is re-verified and the processed files are rebuilt.
+- Concurrency: staging and processing of one cache folder hold an exclusive lock
+  (``<cache>/<loader>/.<Name>.lock``, :func:`cache_lock`), so parallel runs (one process per
+  seed or fold) never read a processed file another process is still writing.
 - Missing files: downloaded from the entry's canonical source unless ``GRAPHKIT_OFFLINE=1``;
   otherwise (or when the download fails) a ``FileNotFoundError`` names the dataset, every folder
   searched, the files missing there and how to provide them. Nothing ever prompts.
@@ -89,6 +92,29 @@ def no_prompt(dataset: str) -> Iterator[None]:
         yield
     finally:
         builtins.input, sys.stdin = old_input, old_stdin
+
+
+@contextlib.contextmanager
+def cache_lock(work: Path) -> Iterator[None]:
+    """Hold an exclusive, process-wide lock on the cache folder ``work`` while inside.
+
+    PyG's dataset classes write their processed files in place; without the lock, a second
+    process that starts while the first is processing reads a half-written file (``torch.load``:
+    "failed finding central directory"). The lock file sits beside ``work``; it is released when
+    the block exits or the process dies. Where ``fcntl`` is missing (Windows) this is a no-op.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    work.parent.mkdir(parents=True, exist_ok=True)
+    with open(work.parent / f".{work.name}.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _missing(folder: Path, files: list[str]) -> list[str]:

@@ -185,3 +185,45 @@ def test_synthetic_load_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHKIT_CACHE", str(cache))
     load("csbm", num_nodes=50)
     assert not cache.exists()
+
+
+class TestCacheLock:
+    def test_second_holder_waits_for_the_first(self, tmp_path):
+        import threading
+        import time
+        work, events = tmp_path / "tu" / "MUTAG", []
+
+        def hold(name: str, pause: float) -> None:
+            with storage.cache_lock(work):
+                events.append(f"{name} in")
+                time.sleep(pause)
+                events.append(f"{name} out")
+
+        first = threading.Thread(target=hold, args=("a", 0.3))
+        first.start()
+        time.sleep(0.1)
+        hold("b", 0.0)
+        first.join()
+        assert events == ["a in", "a out", "b in", "b out"]
+        assert (tmp_path / "tu" / ".MUTAG.lock").is_file()
+
+    def test_load_stages_and_processes_under_the_lock(self, data_root, own_cache, monkeypatch):
+        """load() holds the lock of the folder it processes, around staging and processing."""
+        import contextlib
+        held, seen = [], []
+        real_stage = storage.verify_and_stage
+
+        @contextlib.contextmanager
+        def spy(work):
+            held.append(work)
+            yield
+            held.remove(work)
+
+        def stage(entry, src, work, **kw):
+            seen.append(list(held))
+            return real_stage(entry, src, work, **kw)
+
+        monkeypatch.setattr(storage, "cache_lock", spy)
+        monkeypatch.setattr(storage, "verify_and_stage", stage)
+        ds, _ = load("mutag")
+        assert len(ds) == 188 and seen == [[own_cache / "tu" / "MUTAG"]] and held == []
