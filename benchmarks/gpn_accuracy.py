@@ -175,6 +175,9 @@ def main() -> None:
                         "training fold's statistics (data.standardize)")
     p.add_argument("--out", default="benchmarks/results/gpn_accuracy.jsonl")
     p.add_argument("--table-only", action="store_true")
+    p.add_argument("--paired-ref", default="gpn",
+                   help="comma-separated methods whose paired differences are reported "
+                        "(gpn_pooled: the parse on the baselines' backbone)")
     p.add_argument("--inputs", nargs="+", default=None,
                    help="with --table-only: one table over these result files (disjoint runs); "
                         "FILE::m1,m2 takes only those methods' rows from FILE")
@@ -183,7 +186,11 @@ def main() -> None:
         if not a.table_only:
             p.error("--inputs is a report option; use it with --table-only")
         rows = read_many(a.inputs)
-        print(table(rows) + "\n\n" + paired(rows))
+        refs = a.paired_ref.split(",")
+        bad = [m for m in refs if m not in METHODS]
+        if bad:
+            p.error(f"--paired-ref: unknown method(s) {bad}; expected some of {list(METHODS)}")
+        print(table(rows) + "".join("\n\n" + paired(rows, ref) for ref in refs))
         return
     torch.set_num_threads(1)
     out = Path(a.out)

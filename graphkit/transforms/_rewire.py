@@ -193,20 +193,20 @@ def rewire_dataset(dataset: Any, transform: BaseTransform,
         >>> ds, spec = graphkit.data.load("mutag")
         >>> ds = rewire_dataset(ds, LASER(num_snapshots=2), cache_dir="~/.cache/graphkit/rewired")
     """
-    h = hashlib.sha1(repr(transform).encode())
+    h = hashlib.sha1(b"dicts-v2" + repr(transform).encode())  # v2: files of to_dict() lists
     for g in dataset:
         h.update(g.edge_index.numpy().astype(np.int64).tobytes())
         h.update(str(g.num_nodes).encode())
     path = None
     if cache_dir is not None:
         path = Path(cache_dir).expanduser() / f"{h.hexdigest()[:20]}.pt"
-        if path.is_file():
-            data_list = torch.load(path, weights_only=False)
-            return _ListDataset(data_list, dataset)
+        if path.is_file():  # plain dicts of tensors: loads with weights_only=True
+            stored = torch.load(path, weights_only=True)
+            return _ListDataset([type(g).from_dict(d) for g, d in zip(dataset, stored)], dataset)
     data_list = [transform(g.clone()) for g in dataset]
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save(data_list, tmp)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")  # one per writer, then renamed
+        torch.save([g.to_dict() for g in data_list], tmp)
         os.replace(tmp, path)
     return _ListDataset(data_list, dataset)

@@ -109,9 +109,14 @@ def test_cache_and_rewire_dataset(tmp_path):
     ds = [GRAPHS["grid"], GRAPHS["tree"], GRAPHS["barbell"]]
     r1 = rewire_dataset(ds, LASER(), cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.pt"))) == 1 and len(r1) == 3
+    torch.load(next(tmp_path.glob("*.pt")), weights_only=True)   # no pickled classes inside
+    assert not list(tmp_path.glob("*.tmp"))
     r2 = rewire_dataset(ds, LASER(), cache_dir=tmp_path)
     for g1, g2 in zip(r1, r2):
-        assert torch.equal(g1.edge_index, g2.edge_index)
+        assert type(g2) is type(g1) and sorted(g1.keys()) == sorted(g2.keys())
+        for key in g1.keys():
+            v1, v2 = g1[key], g2[key]
+            assert torch.equal(v1, v2) if torch.is_tensor(v1) else v1 == v2
     assert torch.equal(r1[1].edge_index, LASER()(GRAPHS["tree"].clone()).edge_index)
 
 
