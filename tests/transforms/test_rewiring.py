@@ -114,8 +114,8 @@ def test_cache_and_rewire_dataset(tmp_path):
     r2 = rewire_dataset(ds, LASER(), cache_dir=tmp_path)
     for g1, g2 in zip(r1, r2):
         assert type(g2) is type(g1) and sorted(g1.keys()) == sorted(g2.keys())
-        for key in g1.keys():
-            v1, v2 = g1[key], g2[key]
+        for key, v1 in g1:
+            v2 = g2[key]
             assert torch.equal(v1, v2) if torch.is_tensor(v1) else v1 == v2
     assert torch.equal(r1[1].edge_index, LASER()(GRAPHS["tree"].clone()).edge_index)
 
