@@ -56,3 +56,20 @@ def test_example_config_trains_through_the_cli(path, tmp_path, monkeypatch, caps
         r = json.loads(res.read_text())
         value = r["metrics"]["test"][r["metric"]]
         assert r["epochs_run"] == 1 and math.isfinite(value), r["metrics"]
+
+
+def test_llp_distill_script_runs(tmp_path):
+    """examples/llp_distill.py end to end with one epoch each: teacher and student test metrics."""
+    import subprocess
+    import sys
+    if not (SHARED / "planetoid").is_dir():
+        pytest.skip(f"shared data not found at {SHARED}")
+    env = {**os.environ, "GRAPHKIT_DATA": str(SHARED), "GRAPHKIT_OFFLINE": "1",
+           "GRAPHKIT_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "llp_distill.py"),
+                           "--teacher-epochs", "1", "--student-epochs", "1"],
+                          check=False, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = {line.split(" test:")[0]: line for line in proc.stdout.splitlines() if " test:" in line}
+    assert set(lines) == {"teacher (SAGE)", "student (MLP, no graph)"}, proc.stdout
+    assert all("'auc'" in line for line in lines.values())
