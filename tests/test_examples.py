@@ -73,3 +73,24 @@ def test_llp_distill_script_runs(tmp_path):
     lines = {line.split(" test:")[0]: line for line in proc.stdout.splitlines() if " test:" in line}
     assert set(lines) == {"teacher (SAGE)", "student (MLP, no graph)"}, proc.stdout
     assert all("'auc'" in line for line in lines.values())
+
+
+def test_deep_gcn_cora_script_runs(tmp_path):
+    """examples/deep_gcn_cora.py: a short run prints one row per kind and writes the plot."""
+    import subprocess
+    import sys
+    if not (SHARED / "planetoid").is_dir():
+        pytest.skip(f"shared data not found at {SHARED}")
+    env = {**os.environ, "GRAPHKIT_DATA": str(SHARED), "GRAPHKIT_OFFLINE": "1",
+           "GRAPHKIT_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    plot = tmp_path / "energy.png"
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "deep_gcn_cora.py"), "--depth",
+                           "3", "--epochs", "2", "--kinds", "none", "rezero", "hc_static",
+                           "--plot", str(plot)],
+                          check=False, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[2:]
+            if line.split() and line.split()[0] in {"none", "rezero", "hc_static"}}
+    assert set(rows) == {"none", "rezero", "hc_static"}, proc.stdout
+    assert all(0.0 <= float(r[0]) <= 100.0 for r in rows.values())
+    assert plot.stat().st_size > 0
