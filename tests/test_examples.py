@@ -2,6 +2,7 @@
 and writes a finite test metric, so the examples in the README cannot silently rot."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -94,3 +95,25 @@ def test_deep_gcn_cora_script_runs(tmp_path):
     assert set(rows) == {"none", "rezero", "hc_static"}, proc.stdout
     assert all(0.0 <= float(r[0]) <= 100.0 for r in rows.values())
     assert plot.stat().st_size > 0
+
+
+@pytest.mark.parametrize("pool", ["gpn", "topk"])
+def test_gpn_pooling_script_runs(tmp_path, pool):
+    """examples/gpn_pooling_tu.py trains one epoch on MUTAG; the GPN run prints the parse's sizes."""
+    import subprocess
+    import sys
+    if not (SHARED / "tu").is_dir():
+        pytest.skip(f"shared data not found at {SHARED}")
+    env = {**os.environ, "GRAPHKIT_DATA": str(SHARED), "GRAPHKIT_OFFLINE": "1",
+           "GRAPHKIT_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "gpn_pooling_tu.py"),
+                           "--dataset", "mutag", "--epochs", "1", "--pool", pool],
+                          check=False, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "epoch   1  train acc" in proc.stdout, proc.stdout
+    levels = [line for line in proc.stdout.splitlines() if line.startswith("nodes per level")]
+    if pool == "gpn":
+        sizes = [int(v) for v in levels[0].split(":")[1].split("->")]
+        assert len(sizes) == 4 and all(a >= b >= 1 for a, b in itertools.pairwise(sizes)), levels
+    else:
+        assert not levels
