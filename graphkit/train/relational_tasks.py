@@ -91,6 +91,26 @@ class _RelationalTask(Task):
         model.fit(self.bundle.tables)  # after a resume the trees are refitted (deterministic)
         return {s: {self.metric: float(v)} for s, v in model.baseline.evaluate().items()}
 
+    def final_prediction(self, model, split: str) -> np.ndarray:
+        """What RelBench's ``task.evaluate`` scores for ``split`` (GBDT: its own prediction)."""
+        if self._gbdt():
+            model.fit(self.bundle.tables)
+            return model.baseline.predict(split)
+        return self._to_prediction(self.predict(model, split))
+
+    def evaluate(self, model):
+        if self._gbdt():
+            return self._gbdt_evaluate(model)
+        return {s: {self.metric: float(self._metric_value(self.task.evaluate(
+            self.final_prediction(model, s), self.bundle.tables[s])))}
+            for s in ("train", "val", "test")}
+
+    def _to_prediction(self, out: np.ndarray) -> np.ndarray:  # model output -> RelBench's input
+        raise NotImplementedError
+
+    def _metric_value(self, scores: dict) -> float:  # RelBench's scores -> the selected metric
+        raise NotImplementedError
+
     def loader(self, split: str, shuffle: bool, epoch: int = 0):
         from graphkit.sampling import NeighborLoader
         inp = self.inputs[split]
@@ -167,25 +187,12 @@ class RelationalEntityTask(_RelationalTask):
         loss = F.binary_cross_entropy_with_logits(out, y) if self.binary else F.l1_loss(out, y)
         return loss, y.numel()
 
-    def final_prediction(self, model, split: str) -> np.ndarray:
-        if self._gbdt():
-            model.fit(self.bundle.tables)
-            return model.baseline.predict(split)
-        out = self.predict(model, split).reshape(-1)
-        if self.binary:
-            return 1.0 / (1.0 + np.exp(-out))
-        return np.clip(out, *self.clamp)
+    def _to_prediction(self, out: np.ndarray) -> np.ndarray:
+        out = out.reshape(-1)
+        return 1.0 / (1.0 + np.exp(-out)) if self.binary else np.clip(out, *self.clamp)
 
-    def evaluate(self, model):
-        if self._gbdt():
-            return self._gbdt_evaluate(model)
-        res = {}
-        for s in ("train", "val", "test"):
-            pred = self.final_prediction(model, s)
-            scores = self.task.evaluate(pred, self.bundle.tables[s])
-            value = scores["roc_auc"] if self.binary else scores["nmae"]
-            res[s] = {self.metric: float(value)}
-        return res
+    def _metric_value(self, scores: dict) -> float:
+        return scores["roc_auc"] if self.binary else scores["nmae"]
 
 
 class RelationalRecommendationTask(_RelationalTask):
@@ -215,22 +222,12 @@ class RelationalRecommendationTask(_RelationalTask):
         y = y_all[batch[self.task.src_entity_table].input_id]
         return F.binary_cross_entropy_with_logits(model(batch).float(), y), y.size(0)
 
-    def final_prediction(self, model, split: str) -> np.ndarray:
-        if self._gbdt():
-            model.fit(self.bundle.tables)
-            return model.baseline.predict(split)
-        scores = torch.from_numpy(self.predict(model, split))
-        k = min(self.task.eval_k, scores.size(1))
-        return scores.topk(k, dim=1).indices.numpy()
+    def _to_prediction(self, out: np.ndarray) -> np.ndarray:
+        scores = torch.from_numpy(out)
+        return scores.topk(min(self.task.eval_k, scores.size(1)), dim=1).indices.numpy()
 
-    def evaluate(self, model):
-        if self._gbdt():
-            return self._gbdt_evaluate(model)
-        res = {}
-        for s in ("train", "val", "test"):
-            pred = self.final_prediction(model, s)
-            res[s] = {"map": float(self.task.evaluate(pred, self.bundle.tables[s])["map"])}
-        return res
+    def _metric_value(self, scores: dict) -> float:
+        return scores["map"]
 
 
 TASKS["relational_entity"] = RelationalEntityTask
