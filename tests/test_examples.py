@@ -117,3 +117,16 @@ def test_gpn_pooling_script_runs(tmp_path, pool):
         assert len(sizes) == 4 and all(a >= b >= 1 for a, b in itertools.pairwise(sizes)), levels
     else:
         assert not levels
+
+
+def test_gnp_set_extrapolation_script_runs():
+    """examples/gnp_set_extrapolation.py: one short epoch per aggregation, finite errors."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "gnp_set_extrapolation.py"),
+                           "--task", "set_sum", "--aggrs", "gnp", "sum", "--epochs", "1",
+                           "--samples", "64"], check=False, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[1:]}
+    assert set(rows) == {"gnp", "sum"} and all(math.isfinite(float(v)) for r in rows.values() for v in r)
