@@ -51,9 +51,11 @@ FULL = MAIN + OTHERS + ["laurel_lr_depth", "jk_cat", "jk_lstm", "dense"]
 SEEDS5_KINDS = ["none", "plain", "preact", "gcnii", "hc_static", "hc_dynamic", "laurel_rw",
                 "laurel_pa"]
 #: pseudo-kinds: name -> (residual kind, extra keyword arguments)
-ALIASES = {"laurel_lr_depth": ("laurel_lr", {"rank": 16, "scale": "depth"})}
+ALIASES = {"laurel_lr_depth": ("laurel_lr", {"rank": 16, "scale": "depth"}),
+           # JK-LSTM with a depth-independent LSTM size (PyG's is L*F/2: 2,048 at 64 layers)
+           "jk_lstm_h64": ("jk_lstm", {"lstm_channels": 64})}
 NORM = {"none": "none", "gcnii": "none", "jk_cat": "none", "jk_max": "none",
-        "jk_lstm": "none", "dense": "none"}
+        "jk_lstm": "none", "jk_lstm_h64": "none", "dense": "none"}
 KIND_KW = {"hc_static": {"num_streams": 4}, "hc_dynamic": {"num_streams": 4},
            "mhc": {"num_streams": 4}, "laurel_lr": {"rank": 16}, "laurel_pa": {"num_prev": 3},
            "gcnii": {"alpha": 0.1, "theta": 0.5}}
@@ -89,6 +91,10 @@ def plan(name: str) -> list[tuple[str, str, int, int]]:
     if name == "rest":  # every kind not in seeds5, all depths, 5 seeds, cheapest graph first
         for ds in ["csbm", "cora", "citeseer"]:
             add(ds, [k for k in FULL if k not in SEEDS5_KINDS], DEPTHS, range(5))
+        return runs
+    if name == "jk_lstm_h64":  # JK-LSTM with lstm_channels=64, every depth, 5 seeds
+        for ds in ["cora", "csbm", "citeseer"]:
+            add(ds, ["jk_lstm_h64"], DEPTHS, range(5))
         return runs
     if name == "full":   # 5 seeds x 6 depths x every kind x 3 datasets, seed-major
         for seed in range(5):
@@ -257,7 +263,7 @@ def report(args) -> None:
         sub = [r for r in rows if r["dataset"] == ds]
         if not sub:
             continue
-        kinds = [k for k in FULL if any(r["kind"] == k for r in sub)]
+        kinds = [k for k in FULL + ["jk_lstm_h64"] if any(r["kind"] == k for r in sub)]
         depths = sorted({r["depth"] for r in sub})
         out.append(f"\n**{ds}**: test accuracy %, mean±std (seeds) | final-layer Dirichlet "
                    f"energy (sqrt, mean)\n")
@@ -305,7 +311,8 @@ def report(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--plan", default="default", choices=["default", "smoke", "full", "deep64", "deep64_citeseer",
-                                     "deep64_csbm", "gcnii64", "seeds5", "rest"])
+                                     "deep64_csbm", "gcnii64", "seeds5", "rest",
+                                     "jk_lstm_h64"])
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     ap.add_argument("--shard", default="0/1", help="I/N: run every N-th planned run from the I-th")
     ap.add_argument("--normalize-features", action="store_true",

@@ -430,3 +430,46 @@ def test_weighted_sum_promotes_dtypes_and_validates():
         weighted_sum([torch.ones(2, 2)], [torch.ones(2)])
     with pytest.raises(ValueError, match="2 terms and 1 weights"):
         weighted_sum([torch.ones(2), torch.ones(2)], [None])
+
+
+# ---------------------------------------------------------------- jumping knowledge ----------
+
+@pytest.mark.parametrize("mode", ["cat", "max", "lstm"])
+def test_jumping_knowledge_equals_pyg(mode):
+    """A jk_* stack = the branches chained without skips, then PyG's JumpingKnowledge."""
+    from torch_geometric.nn import JumpingKnowledge
+    x, ei = graph(seed=5)
+    L = 4
+    s = stack(f"jk_{mode}", L, seed=2)
+    branches = convs(L, seed=2)
+    hs, h = [], x
+    for f in branches:
+        h = f(h, ei)
+        hs.append(h)
+    ref = JumpingKnowledge(mode, F, L)
+    if mode == "lstm":
+        ref.load_state_dict(s.io.jk.state_dict())
+        assert s.io.jk.lstm.hidden_size == L * F // 2        # PyG's size by default
+    torch.testing.assert_close(s(x, ei), ref(hs))
+
+
+def test_jk_lstm_channels_is_depth_independent():
+    """``lstm_channels`` sets the bi-LSTM size; the output is the LSTM-attention formula."""
+    x, ei = graph(seed=6)
+    L, H = 6, 5
+    s = stack("jk_lstm", L, seed=1, lstm_channels=H)
+    lstm, att = s.io.jk.lstm, s.io.jk.att
+    assert (lstm.hidden_size, lstm.bidirectional, att.in_features) == (H, True, 2 * H)
+    n_lstm = sum(p.numel() for p in lstm.parameters())
+    assert n_lstm == 2 * (4 * H * (F + H) + 8 * H)            # two directions, 2 biases each
+    hs, h = [], x
+    for f in convs(L, seed=1):
+        h = f(h, ei)
+        hs.append(h)
+    seq = torch.stack(hs, 1)                                   # (N, L, F)
+    score = att(lstm(seq)[0]).squeeze(-1).softmax(-1)          # (N, L)
+    torch.testing.assert_close(s(x, ei), (seq * score.unsqueeze(-1)).sum(1))
+    assert "lstm_channels=5" in repr(s.io)
+    with pytest.raises(ValueError, match=r"JumpingKnowledgeLSTM: 'lstm_channels' must be an "
+                                         r"int in \[1, inf\); got 0"):
+        stack("jk_lstm", 2, lstm_channels=0)

@@ -4,6 +4,10 @@ r"""Dense connections and jumping knowledge over a stack of layers.
   Li et al., `"DeepGCNs" <https://arxiv.org/abs/1904.03751>`_ (DenseGCN).
 - Xu et al., `"Representation Learning on Graphs with Jumping Knowledge Networks"
   <https://arxiv.org/abs/1806.03536>`_ (aggregation by PyG's ``JumpingKnowledge``).
+
+PyG's LSTM attention sizes its bi-LSTM hidden state as :math:`LF/2` (2,048 for 64 layers of
+width 64), so its cost grows with :math:`L^2`; ``lstm_channels`` sets it independently of depth
+(the JK paper does not tie the two). Default: PyG's size.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import JumpingKnowledge
 
-from graphkit._checks import check_choice
+from graphkit._checks import check_choice, check_range
 from graphkit.nn.residual.base import DepthState, ResidualBlock, StackIO
 from graphkit.registry import RESIDUALS
 
@@ -73,11 +77,19 @@ class DenseResidual(ResidualBlock):
 class JKIO(StackIO):
     """Jumping-knowledge reduction of all block outputs (``state.history[1:]``)."""
 
-    def __init__(self, mode: str, channels: int, num_layers: int) -> None:
+    def __init__(self, mode: str, channels: int, num_layers: int,
+                 lstm_channels: int | None = None) -> None:
         super().__init__()
         check_choice("JumpingKnowledge", "mode", mode, {"cat", "max", "lstm"})
         self.mode, self.num_layers, self.channels = mode, num_layers, channels
         self.jk = JumpingKnowledge(mode, channels, num_layers)
+        self.lstm_channels = lstm_channels
+        if mode == "lstm" and lstm_channels is not None:
+            # PyG's forward and reset_parameters, with a depth-independent hidden size
+            self.jk.lstm = torch.nn.LSTM(channels, lstm_channels, bidirectional=True,
+                                         batch_first=True)
+            self.jk.att = torch.nn.Linear(2 * lstm_channels, 1)
+            self.jk.reset_parameters()
 
     def reduce(self, h: Tensor, state: DepthState) -> Tensor:
         return self.jk(state.history[1:])
@@ -87,6 +99,11 @@ class JKIO(StackIO):
 
     def reset_parameters(self) -> None:
         self.jk.reset_parameters()
+
+    def extra_repr(self) -> str:
+        if self.mode != "lstm":
+            return f"mode={self.mode}"
+        return f"mode=lstm, lstm_channels={self.jk.lstm.hidden_size}"
 
 
 class _JumpingKnowledge(ResidualBlock):
@@ -136,5 +153,33 @@ class JumpingKnowledgeMax(_JumpingKnowledge):
 
 @RESIDUALS.register("jk_lstm")
 class JumpingKnowledgeLSTM(_JumpingKnowledge):
-    __doc__ = _JumpingKnowledge.__doc__
+    r"""Jumping knowledge with bi-LSTM attention over the layer outputs (Xu et al., 2018).
+
+    .. math::
+        \mathbf{y}_v = \sum_\ell s_v^{(\ell)} \mathbf{h}_v^{(\ell)}, \qquad
+        s_v = \mathrm{softmax}_\ell\big(\mathbf{w}^\top
+        \mathrm{BiLSTM}(\mathbf{h}_v^{(1)}, \ldots, \mathbf{h}_v^{(L)})\big)
+
+    Args:
+        branch (Callable): wrapped layer.
+        channels (int): feature size :math:`F`.
+        lstm_channels (int, optional): hidden size of each LSTM direction. ``None`` keeps
+            PyG's :math:`\lfloor LF/2 \rfloor`, whose cost grows with :math:`L^2`.
+            (default: :obj:`None`)
+        residual (bool): also add the skip per layer. (default: :obj:`False`)
+        **kwargs: ``layer_index``, ``num_layers``, ``drop_path``, ``drop_path_mode``.
+    """
+
     mode = "lstm"
+
+    def __init__(self, branch: Callable[..., Tensor] | None, channels: int, *,
+                 lstm_channels: int | None = None, **kwargs: Any) -> None:
+        super().__init__(branch, channels, **kwargs)
+        if lstm_channels is not None:
+            check_range(type(self).__name__, "lstm_channels", lstm_channels, 1, integer=True)
+        self.lstm_channels = lstm_channels
+
+    @classmethod
+    def stack_io(cls, channels: int, num_layers: int, lstm_channels: int | None = None,
+                 **kwargs: Any) -> StackIO:
+        return JKIO(cls.mode, channels, num_layers, lstm_channels)
