@@ -40,6 +40,8 @@ KINDS = ["plain", "none", "preact", "rezero", "laurel_rw", "laurel_lr", "laurel_
          "hc_static", "hc_dynamic", "mhc", "gcnii", "jk_max", "dense"]
 KW = {"hc_static": {"num_streams": 4}, "hc_dynamic": {"num_streams": 4},
       "mhc": {"num_streams": 4}, "laurel_lr": {"rank": 16}, "laurel_pa": {"num_prev": 3}}
+#: pseudo-kinds: name -> (residual kind, keyword arguments)
+ALIASES = {"jk_lstm_h64": ("jk_lstm", {"lstm_channels": 64})}
 
 
 def saved_activation_bytes(model, data) -> int:
@@ -93,9 +95,10 @@ def main() -> None:
     models, opts = {}, {}
     for k in args.kinds:
         torch.manual_seed(0)
-        norm = "none" if k in ("none", "gcnii", "jk_max", "dense") else "layer"
-        models[k] = DeepGNN(data.num_features, args.hidden, C, args.depth, residual=k,
-                            norm=norm, dropout=0.5, **KW.get(k, {})).to(dev)
+        kind, kw = ALIASES.get(k, (k, KW.get(k, {})))
+        norm = "none" if kind in ("none", "gcnii", "dense") or kind.startswith("jk_") else "layer"
+        models[k] = DeepGNN(data.num_features, args.hidden, C, args.depth, residual=kind,
+                            norm=norm, dropout=0.5, **kw).to(dev)
         opts[k] = torch.optim.Adam(models[k].parameters(), lr=0.01)
 
     def step(k):
