@@ -13,6 +13,23 @@ from torch_geometric.data import Data
 
 DATA = os.environ.get("GRAPHKIT_DATA", "/work/shared/data")
 
+#: keyword arguments of each residual kind in the residual benchmarks
+KIND_KW = {"hc_static": {"num_streams": 4}, "hc_dynamic": {"num_streams": 4},
+           "mhc": {"num_streams": 4}, "laurel_lr": {"rank": 16}, "laurel_pa": {"num_prev": 3},
+           "gcnii": {"alpha": 0.1, "theta": 0.5}}
+#: pseudo-kinds: name -> (residual kind, keyword arguments)
+ALIASES = {"laurel_lr_depth": ("laurel_lr", {"rank": 16, "scale": "depth"}),
+           # JK-LSTM with a depth-independent LSTM size (PyG's is L*F/2: 2,048 at 64 layers)
+           "jk_lstm_h64": ("jk_lstm", {"lstm_channels": 64})}
+#: kinds built without normalisation (the rest use LayerNorm)
+NO_NORM = {"none", "gcnii", "jk_cat", "jk_max", "jk_lstm", "dense"}
+
+
+def kind_spec(name: str) -> tuple[str, dict, str]:
+    """``(residual kind, keyword arguments, norm)`` of a benchmark kind name (or alias)."""
+    kind, kw = ALIASES.get(name, (name, KIND_KW.get(name, {})))
+    return kind, kw, "none" if kind in NO_NORM else "layer"
+
 
 def load_planetoid(name: str) -> Data:
     """Cora / CiteSeer, public split, from ``$GRAPHKIT_DATA/planetoid/<name>`` (copied to a

@@ -34,7 +34,7 @@ import warnings
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _residual_common import load, train_node_classifier
+from _residual_common import KIND_KW, kind_spec, load, train_node_classifier
 
 from graphkit.diagnostics import DiagnosticsRecorder, plot_energy_vs_depth
 from graphkit.nn.backbone import DeepGNN
@@ -50,15 +50,6 @@ FULL = MAIN + OTHERS + ["laurel_lr_depth", "jk_cat", "jk_lstm", "dense"]
 #: hyper-connection / LAuReL kinds at 64 layers, and GCNII
 SEEDS5_KINDS = ["none", "plain", "preact", "gcnii", "hc_static", "hc_dynamic", "laurel_rw",
                 "laurel_pa"]
-#: pseudo-kinds: name -> (residual kind, extra keyword arguments)
-ALIASES = {"laurel_lr_depth": ("laurel_lr", {"rank": 16, "scale": "depth"}),
-           # JK-LSTM with a depth-independent LSTM size (PyG's is L*F/2: 2,048 at 64 layers)
-           "jk_lstm_h64": ("jk_lstm", {"lstm_channels": 64})}
-NORM = {"none": "none", "gcnii": "none", "jk_cat": "none", "jk_max": "none",
-        "jk_lstm": "none", "jk_lstm_h64": "none", "dense": "none"}
-KIND_KW = {"hc_static": {"num_streams": 4}, "hc_dynamic": {"num_streams": 4},
-           "mhc": {"num_streams": 4}, "laurel_lr": {"rank": 16}, "laurel_pa": {"num_prev": 3},
-           "gcnii": {"alpha": 0.1, "theta": 0.5}}
 
 
 def plan(name: str) -> list[tuple[str, str, int, int]]:
@@ -176,9 +167,9 @@ def run_one(data, dataset: str, kind: str, depth: int, seed: int, args) -> dict:
                                     dense_weight_decay=5e-4, epochs=args.gcnii_epochs,
                                     patience=100, select=args.gcnii_select)
     else:
-        residual, kw = ALIASES.get(kind, (kind, KIND_KW.get(kind, {})))
+        residual, kw, norm = kind_spec(kind)
         model = DeepGNN(data.num_features, 64, num_classes, depth, conv="gcn", residual=residual,
-                        norm=NORM.get(kind, "layer"), dropout=0.5, **kw).to(data.x.device)
+                        norm=norm, dropout=0.5, **kw).to(data.x.device)
         res = train_node_classifier(model, data, lr=0.01, weight_decay=5e-4,
                                     epochs=args.epochs, patience=args.patience)
     rec = DiagnosticsRecorder(model)

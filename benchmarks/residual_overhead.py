@@ -31,17 +31,13 @@ import torch
 from torch_geometric.data import Data
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _residual_common import load
+from _residual_common import kind_spec, load
 
 from graphkit.nn.backbone import DeepGNN
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KINDS = ["plain", "none", "preact", "rezero", "laurel_rw", "laurel_lr", "laurel_pa",
          "hc_static", "hc_dynamic", "mhc", "gcnii", "jk_max", "dense"]
-KW = {"hc_static": {"num_streams": 4}, "hc_dynamic": {"num_streams": 4},
-      "mhc": {"num_streams": 4}, "laurel_lr": {"rank": 16}, "laurel_pa": {"num_prev": 3}}
-#: pseudo-kinds: name -> (residual kind, keyword arguments)
-ALIASES = {"jk_lstm_h64": ("jk_lstm", {"lstm_channels": 64})}
 
 
 def saved_activation_bytes(model, data) -> int:
@@ -95,8 +91,7 @@ def main() -> None:
     models, opts = {}, {}
     for k in args.kinds:
         torch.manual_seed(0)
-        kind, kw = ALIASES.get(k, (k, KW.get(k, {})))
-        norm = "none" if kind in ("none", "gcnii", "dense") or kind.startswith("jk_") else "layer"
+        kind, kw, norm = kind_spec(k)
         models[k] = DeepGNN(data.num_features, args.hidden, C, args.depth, residual=kind,
                             norm=norm, dropout=0.5, **kw).to(dev)
         opts[k] = torch.optim.Adam(models[k].parameters(), lr=0.01)

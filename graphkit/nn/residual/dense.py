@@ -82,14 +82,17 @@ class JKIO(StackIO):
         super().__init__()
         check_choice("JumpingKnowledge", "mode", mode, {"cat", "max", "lstm"})
         self.mode, self.num_layers, self.channels = mode, num_layers, channels
-        self.jk = JumpingKnowledge(mode, channels, num_layers)
-        self.lstm_channels = lstm_channels
         if mode == "lstm" and lstm_channels is not None:
-            # PyG's forward and reset_parameters, with a depth-independent hidden size
+            # PyG's forward and reset_parameters with a depth-independent LSTM size (built
+            # without PyG's L*F/2 one, which would be allocated only to be thrown away)
+            self.jk = JumpingKnowledge("max")
+            self.jk.mode, self.jk.channels, self.jk.num_layers = "lstm", channels, num_layers
             self.jk.lstm = torch.nn.LSTM(channels, lstm_channels, bidirectional=True,
                                          batch_first=True)
             self.jk.att = torch.nn.Linear(2 * lstm_channels, 1)
             self.jk.reset_parameters()
+        else:
+            self.jk = JumpingKnowledge(mode, channels, num_layers)
 
     def reduce(self, h: Tensor, state: DepthState) -> Tensor:
         return self.jk(state.history[1:])
