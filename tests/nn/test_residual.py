@@ -247,7 +247,9 @@ def test_laurel_pa_uses_previous_activations():
 def test_sinkhorn_doubly_stochastic(n, shift, seed):
     g = torch.Generator().manual_seed(seed)
     logits = 3 * torch.randn(7, n, n, generator=g) + shift
-    M = sinkhorn_log(logits, 20)
+    # 50 iterations: at mHC's 20 the column error of such spread logits reaches 0.055 (worst of
+    # 15,000 draws), so a 5e-2 bound there failed about once in 10^4 draws
+    M = sinkhorn_log(logits, 50)
     assert (M >= 0).all()
     torch.testing.assert_close(M.sum(-1), torch.ones(7, n), atol=1e-5, rtol=0)
     assert (M.sum(-2) - 1).abs().max() < 5e-2
