@@ -76,6 +76,8 @@ def run_one(dataset: str, method: str, split: int, args) -> dict:
     raw = {"name": "bench", "out_dir": "/tmp", "data": {"name": dataset}, **recipe(method, dataset, args)}
     raw["train"].update(val_ratio=0.05, seeds=[0], device=args.device,
                         val_edges_as_input=args.val_edges_as_input)
+    if method != "gae":
+        raw["train"]["link_loss"] = args.link_loss
     cfg = from_dict(raw)
     torch.manual_seed(split)
     dev = torch.device(args.device)
@@ -104,6 +106,7 @@ def run_one(dataset: str, method: str, split: int, args) -> dict:
             "featured_input": args.featured_input if dataset.endswith("-link") else None,
             "vgae_dim": args.vgae_dim if dataset.endswith("-link") else None,
             "val_edges_as_input": cfg.train.val_edges_as_input,
+            "link_loss": cfg.train.link_loss,
             "train_s": t_train, "device": str(dev), "total_s": time.perf_counter() - t0, "history": hist,
             "params": sum(p.numel() for p in model.parameters())}
 
@@ -168,6 +171,9 @@ def main() -> None:
     ap.add_argument("--drnl", action="store_true",
                     help="WalkPool: concatenate a DRNL label embedding to the inputs (official --drnl 1)")
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--link-loss", choices=["bce", "mse"], default="bce",
+                    help="subgraph heads' training loss (mse: on sigmoid(score), as WalkPool's "
+                         "original code)")
     ap.add_argument("--gae-epochs", type=int, default=300)
     ap.add_argument("--gae-eval-every", type=int, default=10)
     ap.add_argument("--out", default="benchmarks/results/link_auc.jsonl")

@@ -114,6 +114,9 @@ class TrainConfig:
             validation positives (all observed links, as OGB's ``use_valedges_as_input`` and
             WalkPool's ``observe_val_and_injection``); training and validation always use the
             training graph only. Test links are never message edges.
+        link_loss: link tasks' training loss: ``bce`` (binary cross-entropy on the logits) or
+            ``mse`` (squared error between ``sigmoid(logit)`` and the 0/1 label, the loss of
+            WalkPool's original code).
         select: pick the reported epoch by the validation ``metric`` (OGB) or the validation
             ``loss`` (lowest; PyG's TU benchmark protocol).
         diagnostics: record Dirichlet energy / MAD / gradient norms per layer (deep backbones).
@@ -140,6 +143,7 @@ class TrainConfig:
     max_steps_per_epoch: int = 0
     val_ratio: float = 0.05
     val_edges_as_input: bool = False
+    link_loss: str = "bce"
     select: str = "metric"
     diagnostics: bool = False
 
@@ -169,8 +173,8 @@ class Config:
         if d["data"]["standardize"]:                                # only when set: old runs
             keep["data"]["standardize"] = True                      # keep their fingerprints
         for k in ("scheduler", "scheduler_kwargs", "grad_clip",    # only when set: old runs
-                  "val_edges_as_input"):                           # keep their fingerprints
-            if d["train"][k] not in ("none", {}, 0.0, False):
+                  "val_edges_as_input", "link_loss"):              # keep their fingerprints
+            if d["train"][k] not in ("none", {}, 0.0, False, "bce"):
                 keep["train"][k] = d["train"][k]
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -180,6 +184,7 @@ _CHOICES = {
     ("train", "scheduler"): {"none", "cosine", "plateau"},
     ("train", "loader"): {"full", "neighbor", "links"},
     ("train", "select"): {"metric", "loss"},
+    ("train", "link_loss"): {"bce", "mse"},
     ("model", "input_encoder"): {"auto", "embedding", "degree", "ones", "vgae"},
 }
 _POSITIVE = {("train", "epochs"), ("model", "hidden_channels"), ("model", "num_layers"),

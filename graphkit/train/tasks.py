@@ -241,8 +241,9 @@ class LinkTask(Task):
     """Full-batch link prediction: message passing over training links only, a fresh set of
     negatives each epoch (sampled from non-edges of the training graph, so the sampler never
     sees validation or test positives), AUC / AP / Hits@K / MRR (through ogb's Evaluator) on
-    fixed evaluation negatives. The training loss is BCE plus whatever ``regularization_loss()``
-    the model's modules report after the forward pass (the KL term of a VGAE encoder)."""
+    fixed evaluation negatives. The training loss is ``train.link_loss`` (BCE by default, see
+    :func:`link_loss`) plus whatever ``regularization_loss()`` the model's modules report after
+    the forward pass (the KL term of a VGAE encoder)."""
 
     def __init__(self, data: Data, spec, split, cfg, device, split_index, seed, env=None) -> None:
         super().__init__(data, spec, split, cfg, device, split_index, seed, env)
@@ -341,7 +342,7 @@ class LinkTask(Task):
         with self.autocast():
             logits = model(self.graph, torch.cat([pos, neg], dim=1)).float()
         labels = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))]).to(logits.device)
-        loss = _with_reg(model, F.binary_cross_entropy_with_logits(logits, labels))
+        loss = _with_reg(model, link_loss(self.cfg.train.link_loss, logits, labels))
         loss.backward()
         optimizer.step()
         return float(loss.detach())
@@ -361,7 +362,7 @@ class LinkTask(Task):
                                     generator=self.generator(epoch))
         def step_loss(model, batch):
             logits = model(batch, batch.edge_label_index).float()
-            loss = F.binary_cross_entropy_with_logits(logits, batch.edge_label.float())
+            loss = link_loss(self.cfg.train.link_loss, logits, batch.edge_label.float())
             return _with_reg(model, loss), logits.numel()
         return self.run_batches(model, optimizer, loader, step_loss)
 
@@ -380,7 +381,7 @@ class LinkTask(Task):
         def step_loss(model, batch):
             eli, y = batch
             logits = model(self.graph, eli).float()
-            return _with_reg(model, F.binary_cross_entropy_with_logits(logits, y)), y.numel()
+            return _with_reg(model, link_loss(self.cfg.train.link_loss, logits, y)), y.numel()
         return self.run_batches(model, optimizer, batches, step_loss)
 
     def _score(self, model, z: Tensor, links: Tensor, graph: Data | None = None) -> Tensor:
@@ -434,9 +435,22 @@ class LinkTask(Task):
             sp, sq = self.score_pairs(model, k, TRAIN_EVAL_LINKS if k == "train" and subsample
                                       else None, cache)
             out[k] = link_metrics(sp, sq, names)
-            out[k]["loss"] = float(F.binary_cross_entropy_with_logits(
-                torch.cat([sp, sq]), torch.cat([torch.ones_like(sp), torch.zeros_like(sq)])))
+            out[k]["loss"] = float(link_loss(
+                self.cfg.train.link_loss, torch.cat([sp, sq]),
+                torch.cat([torch.ones_like(sp), torch.zeros_like(sq)])))
         return out
+
+
+def link_loss(kind: str, logits: Tensor, labels: Tensor) -> Tensor:
+    r"""Training loss of link scores: ``"bce"``, binary cross-entropy on the logits, or
+    ``"mse"``, :math:`\operatorname{mean}(\sigma(s) - y)^2` (the loss of WalkPool's original
+    code, which trains the sigmoid output with ``MSELoss``; bounded, so confidently wrong
+    links weigh less than under BCE)."""
+    if kind == "bce":
+        return F.binary_cross_entropy_with_logits(logits, labels)
+    if kind == "mse":
+        return F.mse_loss(torch.sigmoid(logits), labels)
+    raise ValueError(f"link_loss: 'kind' must be 'bce' or 'mse'; got {kind!r}")
 
 
 def _with_reg(model, loss: Tensor) -> Tensor:

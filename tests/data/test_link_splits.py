@@ -216,3 +216,57 @@ def test_ogb_link_metrics_match_naive(p, q, k):
     assert got["mrr"] == pytest.approx(mrr(pos, neg.view(1, -1).expand(len(p), -1)), abs=1e-6)
     with pytest.raises(ValueError, match="hits@K"):
         link_metrics(pos, neg, ("hits@x",))
+
+
+@settings(max_examples=30, deadline=None)
+@given(s=st.lists(st.floats(-30, 30), min_size=1, max_size=20), data=st.data())
+def test_link_loss_matches_definitions(s, data):
+    from graphkit.train.tasks import link_loss
+    logits = torch.tensor(s, dtype=torch.float64)
+    y = torch.tensor(data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=len(s),
+                                        max_size=len(s))), dtype=torch.float64)
+    prob = 1 / (1 + torch.exp(-logits))
+    mse = ((prob - y) ** 2).mean()
+    bce = -(y * torch.log(prob) + (1 - y) * torch.log1p(-prob)).mean()
+    assert float(link_loss("mse", logits, y)) == pytest.approx(float(mse), abs=1e-12)
+    if (prob > 1e-6).all() and (prob < 1 - 1e-6).all():           # naive form is exact here
+        assert float(link_loss("bce", logits, y)) == pytest.approx(float(bce), rel=1e-6)
+    assert float(link_loss("mse", logits, y)) <= 1.0        # bounded, unlike BCE
+
+
+def test_link_loss_rejects_unknown_kind():
+    from graphkit.config import ConfigError
+    from graphkit.train.tasks import link_loss
+    with pytest.raises(ValueError, match="'kind' must be 'bce' or 'mse'; got 'hinge'"):
+        link_loss("hinge", torch.zeros(2), torch.zeros(2))
+    with pytest.raises(ConfigError, match=r"'train.link_loss' must be one of \['bce', 'mse'\]"):
+        from_dict({"train": {"link_loss": "l2"}})
+
+
+@pytest.mark.parametrize("loader", ["full", "links"])
+def test_link_loss_option_is_the_training_loss(data_root, loader, monkeypatch):
+    """``train.link_loss: mse`` trains on the squared error of the sigmoid scores: the loss an
+    epoch reports equals the MSE of the scores the model gave (lr 0 keeps the model fixed)."""
+    from graphkit.train import tasks
+    data, spec = load("cora-link", num_splits=1)
+    base = {"data": {"name": "cora-link"}, "model": {"hidden_channels": 8, "dropout": 0.0},
+            "train": {"loader": loader, "batch_size": 100_000, "device": "cpu"}}
+    got, calls, real = {}, [], tasks.link_loss
+    monkeypatch.setattr(tasks, "link_loss", lambda k, s, y: calls.append((k, s, y)) or real(k, s, y))
+    for kind in ("bce", "mse"):
+        cfg = from_dict({**base, "train": {**base["train"], "link_loss": kind}})
+        task = _task(data, spec, 0, cfg)
+        calls.clear()
+        model = task.build_model()
+        torch.manual_seed(0)
+        random.seed(0)
+        loss = task.train_epoch(model, torch.optim.SGD(model.parameters(), lr=0.0), epoch=1)
+        assert len(calls) == 1 and calls[0][0] == kind
+        _, s, y = calls[0]
+        ref = (torch.nn.functional.mse_loss(torch.sigmoid(s), y) if kind == "mse"
+               else torch.nn.functional.binary_cross_entropy_with_logits(s, y))
+        assert loss == pytest.approx(float(ref.detach()), rel=1e-6)
+        got[kind] = loss
+    assert got["mse"] < got["bce"]
+    assert from_dict({"train": {"link_loss": "mse"}}).fingerprint() != from_dict({}).fingerprint()
+    assert from_dict({"train": {"link_loss": "bce"}}).fingerprint() == from_dict({}).fingerprint()
