@@ -48,6 +48,9 @@ def recipe(method: str, dataset: str, args) -> dict:
         encoder, head_kwargs["in_channels"] = "vgae", args.vgae_dim
         if args.vgae_dim != 16:  # the VGAE's 2:1 hidden:latent ratio (32 -> 16 by default)
             encoder_kwargs = {"out_channels": args.vgae_dim, "hidden_channels": 2 * args.vgae_dim}
+    elif featured and args.featured_input == "dgi":  # Deep Graph Infomax embeddings
+        encoder, head_kwargs["in_channels"] = "dgi", args.dgi_dim
+        encoder_kwargs = {"out_channels": args.dgi_dim}
     elif featured:
         encoder = "auto"  # the raw features
         head_kwargs["in_channels"] = {"cora-link": 1433, "citeseer-link": 3703}[dataset]
@@ -105,6 +108,7 @@ def run_one(dataset: str, method: str, split: int, args) -> dict:
             "sort_k": cfg.model.head_kwargs.get("sort_k") if method == "seal" else None,
             "featured_input": args.featured_input if dataset.endswith("-link") else None,
             "vgae_dim": args.vgae_dim if dataset.endswith("-link") else None,
+            "dgi_dim": args.dgi_dim if dataset.endswith("-link") and args.featured_input == "dgi" else None,
             "val_edges_as_input": cfg.train.val_edges_as_input,
             "link_loss": cfg.train.link_loss,
             "train_s": t_train, "device": str(dev), "total_s": time.perf_counter() - t0, "history": hist,
@@ -159,9 +163,12 @@ def main() -> None:
                     help="optimisation steps per epoch (0: full passes over the training links)")
     ap.add_argument("--vgae-dim", type=int, default=16,
                     help="size of the VGAE input embeddings on attributed graphs (the paper: 32)")
-    ap.add_argument("--featured-input", choices=["vgae", "raw"], default="vgae",
-                    help="subgraph heads on cora-link / citeseer-link: VGAE embeddings of the "
-                         "training graph (as the WalkPool paper) or the raw bag-of-words")
+    ap.add_argument("--dgi-dim", type=int, default=512,
+                    help="size of the Deep Graph Infomax input embeddings (--featured-input dgi)")
+    ap.add_argument("--featured-input", choices=["vgae", "dgi", "raw"], default="vgae",
+                    help="subgraph heads on cora-link / citeseer-link: VGAE (as the WalkPool "
+                         "paper) or Deep Graph Infomax embeddings of the training graph, or the "
+                         "raw bag-of-words")
     ap.add_argument("--sort-k", type=lambda v: float(v) if "." in v else int(v), default=30,
                     help="SEAL head: sort-pooling size, an int or a fraction (0.6: SEAL's 60th "
                          "percentile of the training subgraph sizes)")

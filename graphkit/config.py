@@ -62,10 +62,12 @@ class ModelConfig:
         head: link head (``HEADS``) for link tasks, ``"auto"`` picks ``"dot"``.
         input_encoder: for graphs without features: ``"embedding"`` (a learned vector per node),
             ``"degree"`` (one-hot degree) or ``"ones"``; ``"auto"`` uses the features when present;
-            ``"vgae"`` (link tasks): unsupervised VGAE embeddings of the training graph.
+            ``"vgae"`` / ``"dgi"`` (link tasks): unsupervised VGAE / Deep Graph Infomax
+            embeddings of the training graph.
         encoder_kwargs: options of the ``vgae`` input encoder (``out_channels``: embedding
             size, 16; ``hidden_channels``: 32; ``epochs``: 200; ``lr``: 0.01;
-            ``variational``: true).
+            ``variational``: true) or of ``dgi`` (``out_channels``: 512; ``epochs``: 1000;
+            ``lr``: 0.001; ``patience``: 20).
         kwargs: passed on to the backbone (e.g. ``residual: rezero``, ``norm: batch``, ``aggr: gnp``).
         head_kwargs: passed on to the link head (e.g. ``walk_len: 7`` for ``walkpool``).
     """
@@ -185,7 +187,7 @@ _CHOICES = {
     ("train", "loader"): {"full", "neighbor", "links"},
     ("train", "select"): {"metric", "loss"},
     ("train", "link_loss"): {"bce", "mse"},
-    ("model", "input_encoder"): {"auto", "embedding", "degree", "ones", "vgae"},
+    ("model", "input_encoder"): {"auto", "embedding", "degree", "ones", "vgae", "dgi"},
 }
 _POSITIVE = {("train", "epochs"), ("model", "hidden_channels"), ("model", "num_layers"),
              ("train", "batch_size")}

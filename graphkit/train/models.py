@@ -172,12 +172,13 @@ def build_task_model(task: str, cfg_model, num_features: int, num_outputs: int,
     """Assemble the model for ``task`` ("node" | "graph" | "link") from a ``ModelConfig``."""
     m = cfg_model
     kind = m.input_encoder
-    if kind == "vgae":
-        raise ValueError(f"config key 'model.input_encoder' is 'vgae' (pretrained link "
+    if kind in ("vgae", "dgi"):
+        raise ValueError(f"config key 'model.input_encoder' is {kind!r} (pretrained link "
                          f"embeddings), which only link tasks support; got a {task} task")
     if m.encoder_kwargs:
         raise ValueError(f"config key 'model.encoder_kwargs' is {m.encoder_kwargs}, but only "
-                         f"input_encoder 'vgae' takes options; got input_encoder {kind!r}")
+                         f"input_encoders 'vgae' and 'dgi' take options; got input_encoder "
+                         f"{kind!r}")
     if kind == "auto":
         kind = "atom" if atom_features else ("identity" if has_x else "embedding")
     elif kind == "degree":

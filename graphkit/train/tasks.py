@@ -287,28 +287,32 @@ class LinkTask(Task):
 
     def build_model(self):
         m, num_features = self._resolve_sort_k(self.cfg.model), self.spec.num_features
-        if m.input_encoder == "vgae":
+        if m.input_encoder in ("vgae", "dgi"):
             m, num_features = self._pretrained_features(m)
         return build_task_model("link", m, num_features, 1, num_nodes=self.graph.num_nodes,
                                 has_x=self.graph.x is not None)
 
     def _pretrained_features(self, m):
-        """``model.input_encoder: vgae``: the node features become unsupervised VGAE embeddings
-        of the training graph (WalkPool's input on attributed graphs), computed once per task."""
+        """``model.input_encoder: vgae | dgi``: the node features become unsupervised VGAE or
+        Deep Graph Infomax embeddings of the training graph (WalkPool's kind of input on
+        attributed graphs), computed once per task; ``model.encoder_kwargs`` are the
+        pretraining options."""
         if getattr(self, "_pretrained", None) is None:
             from graphkit.nn.link.autoencoder import (
                 PRETRAIN_OPTIONS,
                 pretrain_embeddings,
             )
-            bad = sorted(set(m.encoder_kwargs) - PRETRAIN_OPTIONS)
+            from graphkit.nn.link.infomax import DGI_OPTIONS, dgi_embeddings
+            fn, options = {"vgae": (pretrain_embeddings, PRETRAIN_OPTIONS),
+                           "dgi": (dgi_embeddings, DGI_OPTIONS)}[m.input_encoder]
+            bad = sorted(set(m.encoder_kwargs) - options)
             if bad:
                 raise ValueError(f"config key 'model.encoder_kwargs' has unknown option(s) "
-                                 f"{bad} for input_encoder 'vgae'; expected some of "
-                                 f"{sorted(PRETRAIN_OPTIONS)}")
+                                 f"{bad} for input_encoder {m.input_encoder!r}; expected some "
+                                 f"of {sorted(options)}")
             x = self.graph.x if self.graph.x is not None else torch.ones(
                 self.graph.num_nodes, 1, device=self.device)
-            self._pretrained = pretrain_embeddings(x, self.graph.edge_index, seed=self.seed,
-                                                   **m.encoder_kwargs)
+            self._pretrained = fn(x, self.graph.edge_index, seed=self.seed, **m.encoder_kwargs)
             self.graph.x = self._pretrained
         return (dataclasses.replace(m, input_encoder="identity", encoder_kwargs={}),
                 self._pretrained.size(1))
