@@ -19,6 +19,7 @@ from torch_geometric.nn.models import MLP
 
 import graphkit.nn  # noqa: F401  (registers every backbone, head and readout by name)
 from graphkit._checks import check_choice
+from graphkit.nn.link import PRETRAINED_INPUTS
 from graphkit.nn.pool.readout import build_readout
 from graphkit.registry import HEADS, MODELS
 
@@ -172,13 +173,13 @@ def build_task_model(task: str, cfg_model, num_features: int, num_outputs: int,
     """Assemble the model for ``task`` ("node" | "graph" | "link") from a ``ModelConfig``."""
     m = cfg_model
     kind = m.input_encoder
-    if kind in ("vgae", "dgi"):
+    if kind in PRETRAINED_INPUTS:
         raise ValueError(f"config key 'model.input_encoder' is {kind!r} (pretrained link "
                          f"embeddings), which only link tasks support; got a {task} task")
     if m.encoder_kwargs:
         raise ValueError(f"config key 'model.encoder_kwargs' is {m.encoder_kwargs}, but only "
-                         f"input_encoders 'vgae' and 'dgi' take options; got input_encoder "
-                         f"{kind!r}")
+                         f"the pretrained input_encoders {sorted(PRETRAINED_INPUTS)} take "
+                         f"options; got input_encoder {kind!r}")
     if kind == "auto":
         kind = "atom" if atom_features else ("identity" if has_x else "embedding")
     elif kind == "degree":

@@ -20,7 +20,7 @@ from torch_geometric.transforms import Compose
 from torch_geometric.utils import negative_sampling, to_undirected
 
 from graphkit.data.spec import Split, TaskSpec
-from graphkit.nn.link.autoencoder import regularization_loss
+from graphkit.nn.link import PRETRAINED_INPUTS, regularization_loss
 from graphkit.train.distributed import DistEnv, gather_cat, shard
 from graphkit.train.metrics import get_metric, link_metrics
 from graphkit.train.models import build_task_model
@@ -287,7 +287,7 @@ class LinkTask(Task):
 
     def build_model(self):
         m, num_features = self._resolve_sort_k(self.cfg.model), self.spec.num_features
-        if m.input_encoder in ("vgae", "dgi"):
+        if m.input_encoder in PRETRAINED_INPUTS:
             m, num_features = self._pretrained_features(m)
         return build_task_model("link", m, num_features, 1, num_nodes=self.graph.num_nodes,
                                 has_x=self.graph.x is not None)
@@ -298,13 +298,7 @@ class LinkTask(Task):
         attributed graphs), computed once per task; ``model.encoder_kwargs`` are the
         pretraining options."""
         if getattr(self, "_pretrained", None) is None:
-            from graphkit.nn.link.autoencoder import (
-                PRETRAIN_OPTIONS,
-                pretrain_embeddings,
-            )
-            from graphkit.nn.link.infomax import DGI_OPTIONS, dgi_embeddings
-            fn, options = {"vgae": (pretrain_embeddings, PRETRAIN_OPTIONS),
-                           "dgi": (dgi_embeddings, DGI_OPTIONS)}[m.input_encoder]
+            fn, options = PRETRAINED_INPUTS[m.input_encoder]
             bad = sorted(set(m.encoder_kwargs) - options)
             if bad:
                 raise ValueError(f"config key 'model.encoder_kwargs' has unknown option(s) "
