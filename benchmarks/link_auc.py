@@ -48,9 +48,12 @@ def recipe(method: str, dataset: str, args) -> dict:
         encoder, head_kwargs["in_channels"] = "vgae", args.vgae_dim
         if args.vgae_dim != 16:  # the VGAE's 2:1 hidden:latent ratio (32 -> 16 by default)
             encoder_kwargs = {"out_channels": args.vgae_dim, "hidden_channels": 2 * args.vgae_dim}
-    elif featured and args.featured_input == "dgi":  # Deep Graph Infomax embeddings
-        encoder, head_kwargs["in_channels"] = "dgi", args.dgi_dim
-        encoder_kwargs = {"out_channels": args.dgi_dim}
+    elif featured and args.featured_input in ("dgi", "gic"):  # DGI / Graph InfoClust
+        dim = args.dgi_dim if args.featured_input == "dgi" else args.gic_dim
+        encoder, head_kwargs["in_channels"] = args.featured_input, dim
+        encoder_kwargs = {"out_channels": dim}
+        if args.input_normalize:
+            encoder_kwargs["normalize"] = True
     elif featured:
         encoder = "auto"  # the raw features
         head_kwargs["in_channels"] = {"cora-link": 1433, "citeseer-link": 3703}[dataset]
@@ -109,6 +112,9 @@ def run_one(dataset: str, method: str, split: int, args) -> dict:
             "featured_input": args.featured_input if dataset.endswith("-link") else None,
             "vgae_dim": args.vgae_dim if dataset.endswith("-link") else None,
             "dgi_dim": args.dgi_dim if dataset.endswith("-link") and args.featured_input == "dgi" else None,
+            "gic_dim": args.gic_dim if dataset.endswith("-link") and args.featured_input == "gic" else None,
+            "input_normalize": bool(cfg.model.encoder_kwargs.get(
+                "normalize", args.featured_input == "gic")) if dataset.endswith("-link") else None,
             "val_edges_as_input": cfg.train.val_edges_as_input,
             "link_loss": cfg.train.link_loss,
             "train_s": t_train, "device": str(dev), "total_s": time.perf_counter() - t0, "history": hist,
@@ -163,9 +169,13 @@ def main() -> None:
                     help="optimisation steps per epoch (0: full passes over the training links)")
     ap.add_argument("--vgae-dim", type=int, default=16,
                     help="size of the VGAE input embeddings on attributed graphs (the paper: 32)")
+    ap.add_argument("--input-normalize", action="store_true",
+                    help="unit-length rows of DGI input embeddings (GIC's are by default)")
+    ap.add_argument("--gic-dim", type=int, default=32,
+                    help="size of the Graph InfoClust input embeddings (--featured-input gic)")
     ap.add_argument("--dgi-dim", type=int, default=512,
                     help="size of the Deep Graph Infomax input embeddings (--featured-input dgi)")
-    ap.add_argument("--featured-input", choices=["vgae", "dgi", "raw"], default="vgae",
+    ap.add_argument("--featured-input", choices=["vgae", "dgi", "gic", "raw"], default="vgae",
                     help="subgraph heads on cora-link / citeseer-link: VGAE (as the WalkPool "
                          "paper) or Deep Graph Infomax embeddings of the training graph, or the "
                          "raw bag-of-words")

@@ -62,12 +62,14 @@ class ModelConfig:
         head: link head (``HEADS``) for link tasks, ``"auto"`` picks ``"dot"``.
         input_encoder: for graphs without features: ``"embedding"`` (a learned vector per node),
             ``"degree"`` (one-hot degree) or ``"ones"``; ``"auto"`` uses the features when present;
-            ``"vgae"`` / ``"dgi"`` (link tasks): unsupervised VGAE / Deep Graph Infomax
-            embeddings of the training graph.
+            ``"vgae"`` / ``"dgi"`` / ``"gic"`` (link tasks): unsupervised VGAE / Deep Graph
+            Infomax / Graph InfoClust embeddings of the training graph.
         encoder_kwargs: options of the ``vgae`` input encoder (``out_channels``: embedding
             size, 16; ``hidden_channels``: 32; ``epochs``: 200; ``lr``: 0.01;
             ``variational``: true) or of ``dgi`` (``out_channels``: 512; ``epochs``: 1000;
-            ``lr``: 0.001; ``patience``: 20).
+            ``lr``: 0.001; ``patience``: 20; ``normalize``: false) or of ``gic`` (the same keys,
+            defaults 32, 2000, 0.001, 100, true, and ``num_clusters``: 128; ``beta``: 100;
+            ``alpha``: 0.5).
         kwargs: passed on to the backbone (e.g. ``residual: rezero``, ``norm: batch``, ``aggr: gnp``).
         head_kwargs: passed on to the link head (e.g. ``walk_len: 7`` for ``walkpool``).
     """
@@ -187,7 +189,7 @@ _CHOICES = {
     ("train", "loader"): {"full", "neighbor", "links"},
     ("train", "select"): {"metric", "loss"},
     ("train", "link_loss"): {"bce", "mse"},
-    ("model", "input_encoder"): {"auto", "embedding", "degree", "ones", "vgae", "dgi"},
+    ("model", "input_encoder"): {"auto", "embedding", "degree", "ones", "vgae", "dgi", "gic"},
 }
 _POSITIVE = {("train", "epochs"), ("model", "hidden_channels"), ("model", "num_layers"),
              ("train", "batch_size")}

@@ -293,8 +293,8 @@ class LinkTask(Task):
                                 has_x=self.graph.x is not None)
 
     def _pretrained_features(self, m):
-        """``model.input_encoder: vgae | dgi``: the node features become unsupervised VGAE or
-        Deep Graph Infomax embeddings of the training graph (WalkPool's kind of input on
+        """``model.input_encoder: vgae | dgi | gic``: the node features become unsupervised
+        VGAE, Deep Graph Infomax or Graph InfoClust embeddings of the training graph (WalkPool's kind of input on
         attributed graphs), computed once per task; ``model.encoder_kwargs`` are the
         pretraining options."""
         if getattr(self, "_pretrained", None) is None:
