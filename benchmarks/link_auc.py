@@ -57,6 +57,8 @@ def recipe(method: str, dataset: str, args) -> dict:
     elif featured:
         encoder = "auto"  # the raw features
         head_kwargs["in_channels"] = {"cora-link": 1433, "citeseer-link": 3703}[dataset]
+    if featured and args.encoder_kwargs:
+        encoder_kwargs.update(json.loads(args.encoder_kwargs))
     if method == "walkpool":
         head_kwargs.update(hidden_channels=32, heads=2, walk_len=7, drnl=args.drnl)
     else:
@@ -113,6 +115,7 @@ def run_one(dataset: str, method: str, split: int, args) -> dict:
             "vgae_dim": args.vgae_dim if dataset.endswith("-link") else None,
             "dgi_dim": args.dgi_dim if dataset.endswith("-link") and args.featured_input == "dgi" else None,
             "gic_dim": args.gic_dim if dataset.endswith("-link") and args.featured_input == "gic" else None,
+            "encoder_kwargs": cfg.model.encoder_kwargs if dataset.endswith("-link") else None,
             "input_normalize": bool(cfg.model.encoder_kwargs.get(
                 "normalize", args.featured_input == "gic")) if dataset.endswith("-link") else None,
             "val_edges_as_input": cfg.train.val_edges_as_input,
@@ -173,12 +176,14 @@ def main() -> None:
                     help="unit-length rows of DGI input embeddings (GIC's are by default)")
     ap.add_argument("--gic-dim", type=int, default=32,
                     help="size of the Graph InfoClust input embeddings (--featured-input gic)")
+    ap.add_argument("--encoder-kwargs", default=None, metavar="JSON",
+                    help='more options of the pretrained input encoder, e.g. \'{"alpha": 1.0}\'')
     ap.add_argument("--dgi-dim", type=int, default=512,
                     help="size of the Deep Graph Infomax input embeddings (--featured-input dgi)")
     ap.add_argument("--featured-input", choices=["vgae", "dgi", "gic", "raw"], default="vgae",
-                    help="subgraph heads on cora-link / citeseer-link: VGAE (as the WalkPool "
-                         "paper) or Deep Graph Infomax embeddings of the training graph, or the "
-                         "raw bag-of-words")
+                    help="subgraph heads on cora-link / citeseer-link: VGAE, Deep Graph Infomax "
+                         "or Graph InfoClust embeddings of the training graph (the WalkPool paper "
+                         "reports the best of GIC / VGAE / ARGVA), or the raw bag-of-words")
     ap.add_argument("--sort-k", type=lambda v: float(v) if "." in v else int(v), default=30,
                     help="SEAL head: sort-pooling size, an int or a fraction (0.6: SEAL's 60th "
                          "percentile of the training subgraph sizes)")

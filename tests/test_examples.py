@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def test_example_config_trains_through_the_cli(path, tmp_path, monkeypatch, caps
     monkeypatch.setenv("GRAPHKIT_OFFLINE", "1")
     monkeypatch.setenv("GRAPHKIT_CACHE", str(cache))
     overrides = list(QUICK)
-    if "input_encoder: vgae" in path.read_text():   # the pretrained input encoder's budget
+    if re.search(r"input_encoder: (vgae|dgi|gic)", path.read_text()):   # pretraining budget
         overrides.append("model.encoder_kwargs.epochs=2")
     rc = main(["train", str(path), *overrides, "--out-dir", str(tmp_path / "runs"),
                "--no-progress", "--overwrite"])
