@@ -294,9 +294,9 @@ class LinkTask(Task):
 
     def _pretrained_features(self, m):
         """``model.input_encoder: vgae | dgi | gic``: the node features become unsupervised
-        VGAE, Deep Graph Infomax or Graph InfoClust embeddings of the training graph (WalkPool's kind of input on
-        attributed graphs), computed once per task; ``model.encoder_kwargs`` are the
-        pretraining options."""
+        VGAE, Deep Graph Infomax or Graph InfoClust embeddings of the training graph
+        (WalkPool's kind of input on attributed graphs), computed once per task;
+        ``model.encoder_kwargs`` are the pretraining options."""
         if getattr(self, "_pretrained", None) is None:
             fn, options = PRETRAINED_INPUTS[m.input_encoder]
             bad = sorted(set(m.encoder_kwargs) - options)
